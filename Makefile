@@ -1,0 +1,35 @@
+# The two set-up-and-go commands: `make run` (the built-in default job) and `make test` (what
+# CI runs). Both install missing Debian packages first, then configure and build with CMake.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test check asan-test clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	./$(BUILD)/rightsize demo
+
+# Release build: every test (unit, conformance, CLI). Then the unit tests under ASan+UBSan.
+test: check asan-test
+
+check: build
+	cd $(BUILD) && ctest --output-on-failure
+
+asan-test: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON -DRS_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target util_test gguf_test kernels_test model_test
+	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^(util|gguf|kernels|model)$$'
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package rightsize needs to build and test. Idempotent: a package that is
+# already there is skipped, so `make run` / `make test` can call this on every invocation cheaply.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config          # build
+  libgtest-dev libbenchmark-dev      # tests, micro-benchmarks
+  libhwy-dev                         # portable SIMD with runtime dispatch
+  nlohmann-json3-dev                 # JSON (info --json, test data)
+  libcli11-dev                       # command line
+  clang libclang-rt-dev              # libFuzzer target, sanitizer runtime
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,14 @@
+// Each subcommand lives in its own file and registers itself on the top-level CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rightsize::cli {
+
+void add_info_command(CLI::App& app);
+void add_gen_model_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+}  // namespace rightsize::cli

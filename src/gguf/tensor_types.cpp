@@ -1,0 +1,22 @@
+// The geometry table of the ggml types rightsize reads and writes.
+#include "gguf/tensor_types.h"
+
+namespace rightsize::gguf {
+namespace {
+constexpr TypeGeometry kTypes[] = {
+    {0, "F32", 1, 4},        {1, "F16", 1, 2},         {2, "Q4_0", 32, 18},
+    {3, "Q4_1", 32, 20},     {6, "Q5_0", 32, 22},      {7, "Q5_1", 32, 24},
+    {8, "Q8_0", 32, 34},     {9, "Q8_1", 32, 36},      {10, "Q2_K", 256, 84},
+    {11, "Q3_K", 256, 110},  {12, "Q4_K", 256, 144},   {13, "Q5_K", 256, 176},
+    {14, "Q6_K", 256, 210},  {15, "Q8_K", 256, 292},   {20, "IQ4_NL", 32, 18},
+    {23, "IQ4_XS", 256, 136}, {30, "BF16", 1, 2},
+};
+}  // namespace
+
+const TypeGeometry* type_geometry(uint32_t id) {
+  for (const auto& t : kTypes)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+}  // namespace rightsize::gguf

@@ -1,0 +1,71 @@
+// Highway runtime dispatch: this file is compiled once per SIMD target (foreach_target), and
+// HWY_DYNAMIC_DISPATCH picks the best target the CPU supports on first use.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/dispatch.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace rightsize::kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+float DotF32(int64_t n, const float* HWY_RESTRICT a, const float* HWY_RESTRICT b) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+  int64_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+    s1 = hn::MulAdd(hn::LoadU(d, a + i + lanes), hn::LoadU(d, b + i + lanes), s1);
+    s2 = hn::MulAdd(hn::LoadU(d, a + i + 2 * lanes), hn::LoadU(d, b + i + 2 * lanes), s2);
+    s3 = hn::MulAdd(hn::LoadU(d, a + i + 3 * lanes), hn::LoadU(d, b + i + 3 * lanes), s3);
+  }
+  for (; i + lanes <= n; i += lanes) s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), s0);
+  float sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// The traits-table signature: one F32 row with one F32 activation row.
+float VecDotF32(int64_t n, const void* row, const void* act) {
+  return DotF32(n, static_cast<const float*>(row), static_cast<const float*>(act));
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace rightsize::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <mutex>
+
+#include "kernels/dispatch.h"
+#include "kernels/quant_table.h"
+
+namespace rightsize::kernels {
+
+HWY_EXPORT(DotF32);
+HWY_EXPORT(VecDotF32);
+HWY_EXPORT(TargetName);
+
+float dot_f32(int64_t n, const float* a, const float* b) {
+  return HWY_DYNAMIC_DISPATCH(DotF32)(n, a, b);
+}
+
+namespace {
+float vec_dot_f32_dispatch(int64_t n, const void* row, const void* act) {
+  return HWY_DYNAMIC_DISPATCH(VecDotF32)(n, row, act);
+}
+}  // namespace
+
+std::string simd_target_name() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+void install_simd_kernels() {
+  static std::once_flag once;
+  std::call_once(once, [] { mutable_traits(QuantType::F32).vec_dot = &vec_dot_f32_dispatch; });
+}
+
+}  // namespace rightsize::kernels
+#endif  // HWY_ONCE

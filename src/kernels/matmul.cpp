@@ -1,0 +1,61 @@
+// Batched matmul over the traits table's vec_dot.
+#include "kernels/matmul.h"
+
+#include <algorithm>
+
+#include "util/error.h"
+
+namespace rightsize::kernels {
+namespace {
+// Rows per work item: small enough to balance two to eight threads on 1-2k row matrices,
+// large enough that each item amortizes its loop overhead.
+constexpr int64_t kRowsPerChunk = 16;
+}  // namespace
+
+void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+            int64_t ldy, ThreadPool& pool, MatmulScratch& scratch) {
+  const TypeTraits& wt = traits(w.type);
+  RS_CHECK(wt.vec_dot != nullptr);
+  RS_CHECK(w.n_in % wt.block_size == 0);
+  const TypeTraits& at = traits(wt.vec_dot_type);
+
+  // Convert activations once per matmul (not per row) into the type the dot product wants.
+  const void* act = x;
+  size_t act_row_bytes = static_cast<size_t>(ldx) * sizeof(float);
+  if (wt.vec_dot_type != QuantType::F32) {
+    RS_CHECK(at.from_float != nullptr);
+    act_row_bytes = row_size(wt.vec_dot_type, w.n_in);
+    const size_t need = act_row_bytes * static_cast<size_t>(n_tokens);
+    if (scratch.activations.size() < need) scratch.activations.resize(need);
+    uint8_t* dst = scratch.activations.data();
+    const int64_t n_in = w.n_in;
+    if (n_tokens == 1) {
+      at.from_float(x, dst, n_in);
+    } else {
+      pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+        for (int64_t t = b; t < e; ++t) at.from_float(x + t * ldx, dst + t * act_row_bytes, n_in);
+      });
+    }
+    act = dst;
+  }
+
+  const uint8_t* act_bytes = static_cast<const uint8_t*>(act);
+  const int64_t n_chunks = (w.n_out + kRowsPerChunk - 1) / kRowsPerChunk;
+  const VecDotFn dot = wt.vec_dot;
+  pool.parallel_for(n_chunks, [&](int64_t cb, int64_t ce, int) {
+    const int64_t r0 = cb * kRowsPerChunk;
+    const int64_t r1 = std::min(w.n_out, ce * kRowsPerChunk);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const uint8_t* a = act_bytes + static_cast<size_t>(t) * act_row_bytes;
+      float* yt = y + t * ldy;
+      for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.n_in, w.row(r), a);
+    }
+  });
+}
+
+void dequantize_row(const MatrixView& w, int64_t row, float* out) {
+  RS_CHECK(row >= 0 && row < w.n_out);
+  traits(w.type).to_float(w.row(row), out, w.n_in);
+}
+
+}  // namespace rightsize::kernels

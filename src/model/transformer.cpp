@@ -1,0 +1,239 @@
+// The decoder forward pass. Per layer:
+//   h = RMSNorm(x);  q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv);  RoPE(q, k);  cache k, v
+//   a = Wo · softmax(cap(q·k * scale) + mask) · v;  [a = RMSNorm_post(a)];  x += rs · a
+//   h = RMSNorm(x);  f = Wdown (act(Wgate h) ⊙ Wup h);  [f = RMSNorm_post(f)];  x += rs · f
+// then logits = Wout RMSNorm(x) / logit_scale, optionally soft-capped.
+#include "model/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "kernels/dispatch.h"
+#include "kernels/ops.h"
+#include "util/error.h"
+
+namespace rightsize::model {
+
+using kernels::matmul;
+
+Transformer::Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool)
+    : model_(model),
+      config_(model.config()),
+      w_(model.weights()),
+      pool_(pool),
+      kv_(model.config(), n_ctx, n_seq) {
+  scores_.resize(static_cast<size_t>(pool.size() * n_ctx));
+}
+
+void Transformer::resize_scratch(int64_t n) {
+  if (n <= capacity_) return;
+  const ModelConfig& c = config_;
+  auto size = [n](std::vector<float>& v, int64_t width) { v.resize(static_cast<size_t>(n * width)); };
+  size(x_, c.n_embd);
+  size(h_, c.n_embd);
+  size(q_, c.n_embd_q());
+  size(k_, c.n_embd_k());
+  size(v_, c.n_embd_v());
+  if (c.fused_qkv) size(qkv_, c.n_embd_q() + c.n_embd_k() + c.n_embd_v());
+  size(attn_, c.n_embd_q());
+  size(o_, c.n_embd);
+  size(gate_, c.fused_gate_up ? 2 * c.n_ff : c.n_ff);
+  size(up_, c.n_ff);
+  size(act_, c.n_ff);
+  size(rope_, c.n_rot);
+  capacity_ = n;
+}
+
+const float* Transformer::rope_factors() const {
+  if (!w_.rope_factors_long.empty() || !w_.rope_factors_short.empty()) {
+    // LongRoPE: the long factors when the configured context exceeds the original one.
+    const bool use_long = config_.rope_orig_ctx > 0 && kv_.n_ctx() > config_.rope_orig_ctx;
+    const VectorView& f = use_long ? w_.rope_factors_long : w_.rope_factors_short;
+    if (!f.empty()) return f.data;
+  }
+  return w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data;
+}
+
+std::span<const float> Transformer::forward(std::span<const int32_t> tokens, int32_t pos0,
+                                            bool all_logits, int seq) {
+  std::vector<BatchToken> batch(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    batch[i] = {tokens[i], pos0 + static_cast<int32_t>(i), seq,
+                all_logits || i + 1 == tokens.size()};
+  }
+  return forward(batch);
+}
+
+std::span<const float> Transformer::forward(std::span<const BatchToken> batch) {
+  const ModelConfig& c = config_;
+  const int64_t n = static_cast<int64_t>(batch.size());
+  if (n == 0) return {};
+  for (int64_t i = 0; i < n; ++i) {
+    const BatchToken& b = batch[static_cast<size_t>(i)];
+    if (b.token < 0 || b.token >= c.n_vocab)
+      throw Error("token " + std::to_string(i) + " of the batch has id " + std::to_string(b.token) +
+                  ", outside the vocabulary [0, " + std::to_string(c.n_vocab) + ")");
+    if (b.pos < 0 || b.pos >= kv_.n_ctx())
+      throw Error("token " + std::to_string(i) + " of the batch is at position " +
+                  std::to_string(b.pos) + ", outside the context of " +
+                  std::to_string(kv_.n_ctx()) + " positions");
+    if (b.seq < 0 || b.seq >= kv_.n_seq())
+      throw Error("token " + std::to_string(i) + " of the batch names sequence " +
+                  std::to_string(b.seq) + ", but there are " + std::to_string(kv_.n_seq()));
+  }
+  resize_scratch(n);
+  const int64_t E = c.n_embd;
+
+  // Embeddings.
+  for (int64_t i = 0; i < n; ++i) {
+    float* xi = x_.data() + i * E;
+    kernels::dequantize_row(w_.token_embd, batch[static_cast<size_t>(i)].token, xi);
+    if (c.embedding_scale != 1.0f)
+      for (int64_t j = 0; j < E; ++j) xi[j] *= c.embedding_scale;
+  }
+  // Rotation tables, one per token.
+  const float* factors = rope_factors();
+  for (int64_t i = 0; i < n; ++i) {
+    kernels::rope_cache(batch[static_cast<size_t>(i)].pos, c.n_rot, c.rope_freq_base,
+                        c.rope_freq_scale, c.rope_attn_factor, factors,
+                        rope_.data() + i * c.n_rot);
+  }
+
+  auto norm_rows = [&](const float* in, const VectorView& weight, float* out) {
+    for (int64_t i = 0; i < n; ++i) kernels::rms_norm(in + i * E, weight.data, E, c.rms_eps, out + i * E);
+  };
+  auto add_bias = [&](float* rows, int64_t width, const VectorView& bias) {
+    if (bias.empty()) return;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < width; ++j) rows[i * width + j] += bias.data[j];
+  };
+  auto residual_add = [&](const float* branch) {
+    for (int64_t i = 0; i < n * E; ++i) x_[static_cast<size_t>(i)] += c.residual_scale * branch[i];
+  };
+
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w_.layers[static_cast<size_t>(il)];
+
+    // Attention.
+    norm_rows(x_.data(), l.attn_norm, h_.data());
+    const int64_t nq = c.n_embd_q(), nk = c.n_embd_k(), nv = c.n_embd_v();
+    if (!l.wqkv.empty()) {
+      matmul(l.wqkv, h_.data(), n, qkv_.data(), pool_, mm_);
+      const int64_t width = nq + nk + nv;
+      for (int64_t i = 0; i < n; ++i) {
+        const float* row = qkv_.data() + i * width;
+        std::memcpy(q_.data() + i * nq, row, sizeof(float) * static_cast<size_t>(nq));
+        std::memcpy(k_.data() + i * nk, row + nq, sizeof(float) * static_cast<size_t>(nk));
+        std::memcpy(v_.data() + i * nv, row + nq + nk, sizeof(float) * static_cast<size_t>(nv));
+      }
+    } else {
+      matmul(l.wq, h_.data(), n, q_.data(), pool_, mm_);
+      matmul(l.wk, h_.data(), n, k_.data(), pool_, mm_);
+      matmul(l.wv, h_.data(), n, v_.data(), pool_, mm_);
+      add_bias(q_.data(), nq, l.bq);
+      add_bias(k_.data(), nk, l.bk);
+      add_bias(v_.data(), nv, l.bv);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const float* cs = rope_.data() + i * c.n_rot;
+      kernels::rope_apply(q_.data() + i * nq, c.n_head, c.head_dim, c.n_rot, c.rope_type, cs);
+      kernels::rope_apply(k_.data() + i * nk, c.n_head_kv, c.head_dim, c.n_rot, c.rope_type, cs);
+      const BatchToken& b = batch[static_cast<size_t>(i)];
+      std::memcpy(kv_.k(il, b.seq, b.pos), k_.data() + i * nk, sizeof(float) * static_cast<size_t>(nk));
+      std::memcpy(kv_.v(il, b.seq, b.pos), v_.data() + i * nv, sizeof(float) * static_cast<size_t>(nv));
+    }
+    attention(il, batch);
+    matmul(l.wo, attn_.data(), n, o_.data(), pool_, mm_);
+    if (c.post_norms) norm_rows(o_.data(), l.post_attn_norm, o_.data());
+    residual_add(o_.data());
+
+    // Feed-forward.
+    norm_rows(x_.data(), l.ffn_norm, h_.data());
+    const int64_t F = c.n_ff;
+    const float* gate = nullptr;
+    const float* up = nullptr;
+    int64_t gate_stride = F;
+    if (l.w_gate.empty()) {  // fused: [gate | up] per row
+      matmul(l.w_up, h_.data(), n, gate_.data(), pool_, mm_);
+      gate = gate_.data();
+      up = gate_.data() + F;
+      gate_stride = 2 * F;
+    } else {
+      matmul(l.w_gate, h_.data(), n, gate_.data(), pool_, mm_);
+      matmul(l.w_up, h_.data(), n, up_.data(), pool_, mm_);
+      gate = gate_.data();
+      up = up_.data();
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (c.ffn_activation == FfnActivation::kSilu) {
+        kernels::silu_mul(gate + i * gate_stride, up + i * gate_stride, F, act_.data() + i * F);
+      } else {
+        kernels::gelu_tanh_mul(gate + i * gate_stride, up + i * gate_stride, F, act_.data() + i * F);
+      }
+    }
+    matmul(l.w_down, act_.data(), n, o_.data(), pool_, mm_);
+    if (c.post_norms) norm_rows(o_.data(), l.post_ffw_norm, o_.data());
+    residual_add(o_.data());
+  }
+
+  // Output head, only for the rows that want logits.
+  int64_t n_out = 0;
+  for (const BatchToken& b : batch) n_out += b.logits ? 1 : 0;
+  out_h_.resize(static_cast<size_t>(n_out * E));
+  logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
+  for (int64_t i = 0, o = 0; i < n; ++i) {
+    if (!batch[static_cast<size_t>(i)].logits) continue;
+    kernels::rms_norm(x_.data() + i * E, w_.output_norm.data, E, c.rms_eps, out_h_.data() + o * E);
+    ++o;
+  }
+  if (n_out > 0) {
+    matmul(w_.output, out_h_.data(), n_out, logits_.data(), pool_, mm_);
+    if (c.logit_scale != 1.0f) {
+      const float inv = 1.0f / c.logit_scale;
+      for (float& v : logits_) v *= inv;
+    }
+    if (c.final_softcap > 0.0f)
+      kernels::softcap(logits_.data(), static_cast<int64_t>(logits_.size()), c.final_softcap);
+  }
+  return logits_;
+}
+
+void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
+  const ModelConfig& c = config_;
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const int64_t group = c.n_head / c.n_head_kv;
+  const float scale = c.kq_scale();
+  const bool windowed = c.layer_uses_window(il);
+  const int64_t nq = c.n_embd_q();
+  const int64_t hd = c.head_dim;
+  const int64_t kv_stride = kv_.k_row();
+  // One work item per (token, head).
+  pool_.parallel_for(n * c.n_head, [&](int64_t begin, int64_t end, int thread) {
+    float* scores = scores_.data() + static_cast<int64_t>(thread) * kv_.n_ctx();
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t i = item / c.n_head;
+      const int64_t h = item % c.n_head;
+      const int64_t hkv = h / group;
+      const BatchToken& b = batch[static_cast<size_t>(i)];
+      const float* q = q_.data() + i * nq + h * hd;
+      const int64_t first = windowed ? std::max<int64_t>(0, b.pos - c.sliding_window + 1) : 0;
+      const int64_t count = b.pos - first + 1;
+      const float* k0 = kv_.k(il, b.seq, first) + hkv * hd;
+      for (int64_t j = 0; j < count; ++j) {
+        float s = kernels::dot_f32(hd, q, k0 + j * kv_stride) * scale;
+        if (c.attn_softcap > 0.0f) s = c.attn_softcap * std::tanh(s / c.attn_softcap);
+        scores[j] = s;
+      }
+      kernels::softmax(scores, count);
+      float* out = attn_.data() + i * nq + h * hd;
+      std::fill(out, out + hd, 0.0f);
+      const float* v0 = kv_.v(il, b.seq, first) + hkv * c.head_dim_v;
+      for (int64_t j = 0; j < count; ++j) kernels::axpy(hd, scores[j], v0 + j * kv_.v_row(), out);
+    }
+  });
+}
+
+}  // namespace rightsize::model

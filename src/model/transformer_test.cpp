@@ -1,0 +1,250 @@
+// The forward pass against a naive double-precision forward written here from the math alone:
+// gen-model → load → forward, for every architecture and several weight types, batched and
+// one token at a time.
+#include "model/transformer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "kernels/quant_types.h"
+#include "model/random_model.h"
+#include "util/error.h"
+#include <algorithm>
+
+namespace rightsize::model {
+namespace {
+
+using Mat = std::vector<double>;  // row-major [rows, cols]
+
+Mat load_matrix(const kernels::MatrixView& m) {
+  Mat out(static_cast<size_t>(m.n_in * m.n_out));
+  std::vector<float> row(static_cast<size_t>(m.n_in));
+  for (int64_t r = 0; r < m.n_out; ++r) {
+    kernels::traits(m.type).to_float(m.row(r), row.data(), m.n_in);
+    for (int64_t i = 0; i < m.n_in; ++i) out[static_cast<size_t>(r * m.n_in + i)] = row[static_cast<size_t>(i)];
+  }
+  return out;
+}
+
+std::vector<double> matvec(const kernels::MatrixView& m, const std::vector<double>& x) {
+  const Mat w = load_matrix(m);
+  std::vector<double> y(static_cast<size_t>(m.n_out), 0.0);
+  for (int64_t r = 0; r < m.n_out; ++r)
+    for (int64_t i = 0; i < m.n_in; ++i) y[static_cast<size_t>(r)] += w[static_cast<size_t>(r * m.n_in + i)] * x[static_cast<size_t>(i)];
+  return y;
+}
+
+std::vector<double> rmsnorm(const std::vector<double>& x, const VectorView& w, double eps) {
+  double ss = 0;
+  for (double v : x) ss += v * v;
+  const double s = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+  std::vector<double> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * s * w.data[i];
+  return y;
+}
+
+void rope(std::vector<double>& v, int64_t n_heads, const ModelConfig& c, int64_t pos, const float* ff) {
+  for (int64_t h = 0; h < n_heads; ++h) {
+    double* x = v.data() + h * c.head_dim;
+    for (int64_t i = 0; i < c.n_rot / 2; ++i) {
+      double theta = static_cast<double>(pos) * std::pow(static_cast<double>(c.rope_freq_base), -2.0 * static_cast<double>(i) / static_cast<double>(c.n_rot));
+      if (ff != nullptr) theta /= ff[i];
+      const int64_t a = c.rope_type == kernels::RopeType::kNorm ? 2 * i : i;
+      const int64_t b = c.rope_type == kernels::RopeType::kNorm ? 2 * i + 1 : i + c.n_rot / 2;
+      const double x0 = x[a], x1 = x[b];
+      x[a] = x0 * std::cos(theta) - x1 * std::sin(theta);
+      x[b] = x0 * std::sin(theta) + x1 * std::cos(theta);
+    }
+  }
+}
+
+// Logits for every position of `tokens`, computed densely in double precision.
+std::vector<std::vector<double>> naive_forward(const Model& m, const std::vector<int32_t>& tokens) {
+  const ModelConfig& c = m.config();
+  const ModelWeights& w = m.weights();
+  const size_t T = tokens.size();
+  std::vector<std::vector<double>> x(T);
+  const Mat emb = load_matrix(w.token_embd);
+  for (size_t t = 0; t < T; ++t) {
+    x[t].resize(static_cast<size_t>(c.n_embd));
+    for (int64_t i = 0; i < c.n_embd; ++i) x[t][static_cast<size_t>(i)] = emb[static_cast<size_t>(tokens[t] * c.n_embd + i)] * c.embedding_scale;
+  }
+  const float* ff = w.rope_freqs.empty() ? nullptr : w.rope_freqs.data;
+  const double scale = c.attention_scale != 0 ? c.attention_scale : 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+    std::vector<std::vector<double>> q(T), k(T), v(T);
+    for (size_t t = 0; t < T; ++t) {
+      auto h = rmsnorm(x[t], l.attn_norm, c.rms_eps);
+      if (!l.wqkv.empty()) {
+        auto qkv = matvec(l.wqkv, h);
+        q[t].assign(qkv.begin(), qkv.begin() + c.n_embd_q());
+        k[t].assign(qkv.begin() + c.n_embd_q(), qkv.begin() + c.n_embd_q() + c.n_embd_k());
+        v[t].assign(qkv.begin() + c.n_embd_q() + c.n_embd_k(), qkv.end());
+      } else {
+        q[t] = matvec(l.wq, h);
+        k[t] = matvec(l.wk, h);
+        v[t] = matvec(l.wv, h);
+        for (size_t i = 0; i < q[t].size() && !l.bq.empty(); ++i) q[t][i] += l.bq.data[i];
+        for (size_t i = 0; i < k[t].size() && !l.bk.empty(); ++i) k[t][i] += l.bk.data[i];
+        for (size_t i = 0; i < v[t].size() && !l.bv.empty(); ++i) v[t][i] += l.bv.data[i];
+      }
+      rope(q[t], c.n_head, c, static_cast<int64_t>(t), ff);
+      rope(k[t], c.n_head_kv, c, static_cast<int64_t>(t), ff);
+    }
+    for (size_t t = 0; t < T; ++t) {
+      std::vector<double> att(static_cast<size_t>(c.n_embd_q()), 0.0);
+      for (int64_t h = 0; h < c.n_head; ++h) {
+        const int64_t hk = h / (c.n_head / c.n_head_kv);
+        std::vector<double> s;
+        size_t first = 0;
+        if (c.layer_uses_window(il) && static_cast<int64_t>(t) >= c.sliding_window) first = t - static_cast<size_t>(c.sliding_window) + 1;
+        for (size_t j = first; j <= t; ++j) {
+          double d = 0;
+          for (int64_t i = 0; i < c.head_dim; ++i) d += q[t][static_cast<size_t>(h * c.head_dim + i)] * k[j][static_cast<size_t>(hk * c.head_dim + i)];
+          d *= scale;
+          if (c.attn_softcap > 0) d = c.attn_softcap * std::tanh(d / c.attn_softcap);
+          s.push_back(d);
+        }
+        const double mx = *std::max_element(s.begin(), s.end());
+        double sum = 0;
+        for (double& e : s) sum += (e = std::exp(e - mx));
+        for (size_t j = first; j <= t; ++j)
+          for (int64_t i = 0; i < c.head_dim; ++i)
+            att[static_cast<size_t>(h * c.head_dim + i)] += s[j - first] / sum * v[j][static_cast<size_t>(hk * c.head_dim + i)];
+      }
+      auto o = matvec(l.wo, att);
+      if (c.post_norms) o = rmsnorm(o, l.post_attn_norm, c.rms_eps);
+      for (size_t i = 0; i < o.size(); ++i) x[t][i] += c.residual_scale * o[i];
+    }
+    for (size_t t = 0; t < T; ++t) {
+      auto h = rmsnorm(x[t], l.ffn_norm, c.rms_eps);
+      std::vector<double> g, u;
+      if (l.w_gate.empty()) {
+        auto gu = matvec(l.w_up, h);
+        g.assign(gu.begin(), gu.begin() + c.n_ff);
+        u.assign(gu.begin() + c.n_ff, gu.end());
+      } else {
+        g = matvec(l.w_gate, h);
+        u = matvec(l.w_up, h);
+      }
+      for (size_t i = 0; i < g.size(); ++i) {
+        const double a = c.ffn_activation == FfnActivation::kSilu
+                             ? g[i] / (1 + std::exp(-g[i]))
+                             : 0.5 * g[i] * (1 + std::tanh(std::sqrt(2 / M_PI) * (g[i] + 0.044715 * g[i] * g[i] * g[i])));
+        g[i] = a * u[i];
+      }
+      auto d = matvec(l.w_down, g);
+      if (c.post_norms) d = rmsnorm(d, l.post_ffw_norm, c.rms_eps);
+      for (size_t i = 0; i < d.size(); ++i) x[t][i] += c.residual_scale * d[i];
+    }
+  }
+  std::vector<std::vector<double>> logits(T);
+  for (size_t t = 0; t < T; ++t) {
+    logits[t] = matvec(w.output, rmsnorm(x[t], w.output_norm, c.rms_eps));
+    for (double& l : logits[t]) {
+      l /= c.logit_scale;
+      if (c.final_softcap > 0) l = c.final_softcap * std::tanh(l / c.final_softcap);
+    }
+  }
+  return logits;
+}
+
+struct Case {
+  std::string arch;
+  std::string type;
+  double tol;  // max abs difference allowed against the double-precision forward
+  bool tied;
+};
+
+class NaiveForward : public ::testing::TestWithParam<Case> {};
+
+TEST_P(NaiveForward, MatchesDoublePrecisionReference) {
+  const Case& tc = GetParam();
+  RandomModelSpec spec = default_spec(tc.arch);
+  spec.config.n_vocab = 300;
+  spec.config.n_embd = 128;
+  spec.config.n_ff = 256;
+  spec.config.n_head = 4;
+  spec.config.n_head_kv = 2;
+  spec.config.head_dim = spec.config.head_dim_v = spec.config.n_rot = 32;
+  spec.config.n_layer = 2;
+  if (tc.arch == "granite") {
+    spec.config.embedding_scale = 3.0f;
+    spec.config.residual_scale = 0.5f;
+    spec.config.attention_scale = 0.05f;
+    spec.config.logit_scale = 2.0f;
+  }
+  spec.tied_output = tc.tied;
+  spec.rope_freqs = tc.arch == "llama";
+  spec.rope_orig_ctx = 16;
+  spec.target = tc.type;
+  spec.seed = 7;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rs_naive_" + tc.arch + "_" + tc.type + (tc.tied ? "_tied" : "") + ".gguf");
+  write_random_model(spec, path.string());
+  auto m = Model::load(path.string());
+  std::filesystem::remove(path);
+  ASSERT_EQ(m->weights().tied_output, tc.tied);
+
+  const std::vector<int32_t> tokens = {1, 17, 250, 3, 99, 42, 7, 298, 150, 64, 5};
+  const auto expected = naive_forward(*m, tokens);
+  ThreadPool pool(2);
+  // Whole sequence in one batch.
+  Transformer batched(*m, 32, 1, pool);
+  auto got = batched.forward(tokens, 0, true);
+  // One token at a time (decode path), into a second sequence slot of another cache.
+  Transformer stepwise(*m, 32, 2, pool);
+  double worst = 0, worst_step = 0;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const int32_t one[1] = {tokens[t]};
+    auto row = stepwise.forward(one, static_cast<int32_t>(t), false, 1);
+    for (int64_t v = 0; v < m->config().n_vocab; ++v) {
+      const double e = expected[t][static_cast<size_t>(v)];
+      worst = std::max(worst, std::fabs(got[t * static_cast<size_t>(m->config().n_vocab) + static_cast<size_t>(v)] - e));
+      worst_step = std::max(worst_step, std::fabs(row[static_cast<size_t>(v)] - e));
+    }
+  }
+  EXPECT_LE(worst, tc.tol) << "batched forward vs double precision";
+  EXPECT_LE(worst_step, tc.tol) << "one-token forward vs double precision";
+}
+
+// F32 weights: only float rounding separates us from double precision. Quantized weights are
+// dequantized by the naive forward too, so what remains is the 8-bit activation quantization.
+INSTANTIATE_TEST_SUITE_P(
+    Archs, NaiveForward,
+    ::testing::Values(Case{"llama", "F32", 2e-4, false}, Case{"llama", "F32", 2e-4, true},
+                      Case{"granite", "F32", 2e-4, true}, Case{"qwen2", "F32", 2e-4, false},
+                      Case{"llama", "F16", 2e-2, false}, Case{"llama", "Q8_0", 0.08, false},
+                      Case{"qwen2", "Q4_0", 0.08, false}, Case{"llama", "Q4_K_M", 0.08, true},
+                      Case{"llama", "Q6_K", 0.08, false}, Case{"granite", "Q5_K_M", 0.08, false}),
+    [](const auto& info) {
+      return info.param.arch + "_" + info.param.type + (info.param.tied ? "_tied" : "");
+    });
+
+TEST(Transformer, RejectsOutOfRangeTokensAndPositions) {
+  RandomModelSpec spec = default_spec("llama");
+  spec.config.n_vocab = 300;
+  spec.config.n_embd = 64;
+  spec.config.n_head = 2;
+  spec.config.n_head_kv = 1;
+  spec.config.head_dim = spec.config.head_dim_v = spec.config.n_rot = 32;
+  spec.config.n_ff = 64;
+  spec.config.n_layer = 1;
+  const auto path = std::filesystem::temp_directory_path() / "rs_range.gguf";
+  write_random_model(spec, path.string());
+  auto m = Model::load(path.string());
+  std::filesystem::remove(path);
+  ThreadPool pool(1);
+  Transformer tf(*m, 4, 1, pool);
+  const int32_t bad_token[1] = {300};
+  EXPECT_THROW(tf.forward(bad_token, 0, false), Error);
+  const int32_t ok[1] = {5};
+  EXPECT_THROW(tf.forward(ok, 4, false), Error);
+  EXPECT_NO_THROW(tf.forward(ok, 3, false));
+}
+
+}  // namespace
+}  // namespace rightsize::model
