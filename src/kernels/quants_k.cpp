@@ -46,10 +46,13 @@ float fit_affine(const float* x, const float* w, int n, const AffineSearch& s, u
     return 0.0f;
   }
   const float nmax = static_cast<float>(s.nmax);
-  auto error_of = [&](float scale, float offset, const uint8_t* levels) {
+  // The offset of the best fit so far; later candidates measure levels from it, so an
+  // improvement also moves the grid the remaining candidates are drawn on.
+  float offset = lo;
+  auto error_of = [&](float scale, float off, const uint8_t* levels) {
     float err = 0;
     for (int i = 0; i < n; ++i) {
-      float diff = scale * levels[i] + offset - x[i];
+      float diff = scale * levels[i] + off - x[i];
       diff = s.abs_error ? std::fabs(diff) : diff * diff;
       err += w[i] * diff;
     }
@@ -57,18 +60,18 @@ float fit_affine(const float* x, const float* w, int n, const AffineSearch& s, u
   };
   auto levels_for = [&](float iscale, uint8_t* levels) {
     for (int i = 0; i < n; ++i)
-      levels[i] = static_cast<uint8_t>(std::clamp(nearest_int(iscale * (x[i] - lo)), 0, s.nmax));
+      levels[i] =
+          static_cast<uint8_t>(std::clamp(nearest_int(iscale * (x[i] - offset)), 0, s.nmax));
   };
 
-  float iscale = nmax / (hi - lo);
+  float iscale = nmax / (hi - offset);
   float scale = 1 / iscale;
   levels_for(iscale, q);
-  float best_err = error_of(scale, lo, q);
-  float best_offset = lo;
+  float best_err = error_of(scale, offset, q);
 
   uint8_t trial[32];
   for (int k = 0; k <= s.n_steps; ++k) {
-    iscale = (s.first_step + s.step * static_cast<float>(k) + nmax) / (hi - lo);
+    iscale = (s.first_step + s.step * static_cast<float>(k) + nmax) / (hi - offset);
     levels_for(iscale, trial);
     float sum_l = 0, sum_l2 = 0, sum_xl = 0;
     for (int i = 0; i < n; ++i) {
@@ -90,10 +93,10 @@ float fit_affine(const float* x, const float* w, int n, const AffineSearch& s, u
       std::copy(trial, trial + n, q);
       best_err = err;
       scale = this_scale;
-      best_offset = this_offset;
+      offset = this_offset;
     }
   }
-  *neg_offset = -best_offset;
+  *neg_offset = -offset;
   return scale;
 }
 

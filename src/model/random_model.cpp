@@ -58,7 +58,10 @@ std::vector<TensorPlan> plan_tensors(const RandomModelSpec& spec) {
   };
   auto norm = [&](std::string name, int64_t n) { t.push_back({std::move(name), {n}, 0.05f, 1.0f}); };
   auto bias = [&](std::string name, int64_t n) { t.push_back({std::move(name), {n}, 0.05f, 0.0f}); };
-  t.push_back({"token_embd.weight", {c.n_embd, c.n_vocab}, 1.0f, 0.0f});
+  // Tied embeddings double as the output projection: scale them like one, so logits have
+  // unit spread instead of sqrt(n_embd).
+  const float embd_std = spec.tied_output ? 1.0f / std::sqrt(static_cast<float>(c.n_embd)) : 1.0f;
+  t.push_back({"token_embd.weight", {c.n_embd, c.n_vocab}, embd_std, 0.0f});
   if (spec.rope_freqs) t.push_back({"rope_freqs.weight", {c.n_rot / 2}, 0.0f, 0.0f});
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
