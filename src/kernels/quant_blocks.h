@@ -117,7 +117,7 @@ static_assert(sizeof(BlockIQ4_NL) == 18);
 // 8 sub-blocks of 32: x = d * (scale - 32) * kIQ4Values[q], six-bit scales split in two fields.
 struct BlockIQ4_XS {
   uint16_t d;
-  uint16_t scales_h;  // two high bits of each sub-block scale
+  uint16_t scales_h;                   // two high bits of each sub-block scale
   uint8_t scales_l[kSuperBlock / 64];  // four low bits, two sub-blocks per byte
   uint8_t qs[kSuperBlock / 2];
 };

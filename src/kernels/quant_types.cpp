@@ -56,9 +56,8 @@ std::array<TypeTraits, kNumTypes>& table() {
       const gguf::TypeGeometry* g = gguf::type_geometry(static_cast<uint32_t>(f.type));
       RS_CHECK_MSG(g != nullptr, "no block geometry for type id " +
                                      std::to_string(static_cast<uint32_t>(f.type)));
-      out[i] = TypeTraits{f.type,       g->name,        g->block_size, g->type_size,
-                          f.is_quantized, f.to_float,   f.from_float,  f.vec_dot,
-                          f.vec_dot,    f.vec_dot_type};
+      out[i] = TypeTraits{f.type,     g->name,      g->block_size, g->type_size, f.is_quantized,
+                          f.to_float, f.from_float, f.vec_dot,     f.vec_dot,    f.vec_dot_type};
     }
     return out;
   }();

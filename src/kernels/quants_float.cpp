@@ -51,7 +51,8 @@ void quantize_row_f16(const float* src, void* dst, int64_t n) {
 // float, so only the accumulation rounds.
 float vec_dot_f16(int64_t n, const void* row, const void* act) {
   float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += fp16_to_f32(load_u16(row, i)) * fp16_to_f32(load_u16(act, i));
+  for (int64_t i = 0; i < n; ++i)
+    sum += fp16_to_f32(load_u16(row, i)) * fp16_to_f32(load_u16(act, i));
   return sum;
 }
 
@@ -65,7 +66,8 @@ void quantize_row_bf16(const float* src, void* dst, int64_t n) {
 
 float vec_dot_bf16(int64_t n, const void* row, const void* act) {
   float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += bf16_to_f32(load_u16(row, i)) * bf16_to_f32(load_u16(act, i));
+  for (int64_t i = 0; i < n; ++i)
+    sum += bf16_to_f32(load_u16(row, i)) * bf16_to_f32(load_u16(act, i));
   return sum;
 }
 

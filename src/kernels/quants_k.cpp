@@ -292,8 +292,8 @@ void quantize_affine_superblock(const float* x, const AffineSearch& search, uint
     if (d == 0) continue;
     const float dm = dmin_all * static_cast<float>(m);
     for (int l = 0; l < 32; ++l)
-      levels[32 * j + l] = static_cast<uint8_t>(
-          std::clamp(nearest_int((x[32 * j + l] + dm) / d), 0, search.nmax));
+      levels[32 * j + l] =
+          static_cast<uint8_t>(std::clamp(nearest_int((x[32 * j + l] + dm) / d), 0, search.nmax));
   }
 }
 
@@ -330,7 +330,8 @@ void quantize_row_q2_k(const float* src, void* dst, int64_t n) {
     BlockQ2_K b{};
     if (max_scale > 0) {
       const float iscale = kLevels / max_scale;
-      for (int j = 0; j < 16; ++j) b.scales[j] = static_cast<uint8_t>(nearest_int(iscale * scales[j]));
+      for (int j = 0; j < 16; ++j)
+        b.scales[j] = static_cast<uint8_t>(nearest_int(iscale * scales[j]));
       b.d = f32_to_fp16(max_scale / kLevels);
     } else {
       b.d = f32_to_fp16(0.f);
@@ -554,8 +555,8 @@ void quantize_row_q5_k(const float* src, void* dst, int64_t n) {
       if (levels[e] > 15) b.qh[e % 32] |= static_cast<uint8_t>(1u << (e / 32));
     for (int base = 0; base < kSuperBlock; base += 64)
       for (int l = 0; l < 32; ++l)
-        b.qs[base / 2 + l] = static_cast<uint8_t>((levels[base + l] & 0x0F) |
-                                                  ((levels[base + l + 32] & 0x0F) << 4));
+        b.qs[base / 2 + l] =
+            static_cast<uint8_t>((levels[base + l] & 0x0F) | ((levels[base + l + 32] & 0x0F) << 4));
     store_block(dst, i, b);
   }
 }

@@ -13,27 +13,28 @@ struct NamedTarget {
   const char* name;
   QuantType base;
   QuantTarget::Mix mix;
+  uint32_t file_type;  // the reference's LLAMA_FTYPE numbering, written as general.file_type
 };
 constexpr NamedTarget kTargets[] = {
-    {"F32", QuantType::F32, QuantTarget::Mix::kNone},
-    {"F16", QuantType::F16, QuantTarget::Mix::kNone},
-    {"BF16", QuantType::BF16, QuantTarget::Mix::kNone},
-    {"Q4_0", QuantType::Q4_0, QuantTarget::Mix::kNone},
-    {"Q4_1", QuantType::Q4_1, QuantTarget::Mix::kNone},
-    {"Q5_0", QuantType::Q5_0, QuantTarget::Mix::kNone},
-    {"Q5_1", QuantType::Q5_1, QuantTarget::Mix::kNone},
-    {"Q8_0", QuantType::Q8_0, QuantTarget::Mix::kNone},
-    {"Q2_K", QuantType::Q2_K, QuantTarget::Mix::kNone},
-    {"Q3_K", QuantType::Q3_K, QuantTarget::Mix::kNone},
-    {"Q4_K", QuantType::Q4_K, QuantTarget::Mix::kNone},
-    {"Q5_K", QuantType::Q5_K, QuantTarget::Mix::kNone},
-    {"Q6_K", QuantType::Q6_K, QuantTarget::Mix::kNone},
-    {"IQ4_NL", QuantType::IQ4_NL, QuantTarget::Mix::kNone},
-    {"IQ4_XS", QuantType::IQ4_XS, QuantTarget::Mix::kNone},
-    {"Q4_K_S", QuantType::Q4_K, QuantTarget::Mix::kS},
-    {"Q4_K_M", QuantType::Q4_K, QuantTarget::Mix::kM},
-    {"Q5_K_S", QuantType::Q5_K, QuantTarget::Mix::kS},
-    {"Q5_K_M", QuantType::Q5_K, QuantTarget::Mix::kM},
+    {"F32", QuantType::F32, QuantTarget::Mix::kNone, 0},
+    {"F16", QuantType::F16, QuantTarget::Mix::kNone, 1},
+    {"BF16", QuantType::BF16, QuantTarget::Mix::kNone, 32},
+    {"Q4_0", QuantType::Q4_0, QuantTarget::Mix::kNone, 2},
+    {"Q4_1", QuantType::Q4_1, QuantTarget::Mix::kNone, 3},
+    {"Q5_0", QuantType::Q5_0, QuantTarget::Mix::kNone, 8},
+    {"Q5_1", QuantType::Q5_1, QuantTarget::Mix::kNone, 9},
+    {"Q8_0", QuantType::Q8_0, QuantTarget::Mix::kNone, 7},
+    {"Q2_K", QuantType::Q2_K, QuantTarget::Mix::kNone, 10},
+    {"Q3_K", QuantType::Q3_K, QuantTarget::Mix::kNone, 11},
+    {"Q4_K", QuantType::Q4_K, QuantTarget::Mix::kNone, 14},
+    {"Q5_K", QuantType::Q5_K, QuantTarget::Mix::kNone, 16},
+    {"Q6_K", QuantType::Q6_K, QuantTarget::Mix::kNone, 18},
+    {"IQ4_NL", QuantType::IQ4_NL, QuantTarget::Mix::kNone, 25},
+    {"IQ4_XS", QuantType::IQ4_XS, QuantTarget::Mix::kNone, 30},
+    {"Q4_K_S", QuantType::Q4_K, QuantTarget::Mix::kS, 14},
+    {"Q4_K_M", QuantType::Q4_K, QuantTarget::Mix::kM, 15},
+    {"Q5_K_S", QuantType::Q5_K, QuantTarget::Mix::kS, 16},
+    {"Q5_K_M", QuantType::Q5_K, QuantTarget::Mix::kM, 17},
 };
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
@@ -82,7 +83,7 @@ std::optional<QuantTarget> parse_quant_target(std::string_view name) {
   std::string upper(name);
   for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   for (const auto& t : kTargets)
-    if (upper == t.name) return QuantTarget{upper, t.base, t.mix};
+    if (upper == t.name) return QuantTarget{upper, t.base, t.mix, t.file_type};
   return std::nullopt;
 }
 

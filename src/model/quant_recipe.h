@@ -17,6 +17,7 @@ struct QuantTarget {
   std::string name;            // as given, upper-case
   kernels::QuantType base;     // the type most 2-D weights get
   enum class Mix { kNone, kS, kM } mix = Mix::kNone;
+  uint32_t file_type = 0;      // general.file_type as the reference numbers it
 };
 
 // Parses "q4_k_m", "Q8_0", ... ; nullopt for an unknown name.

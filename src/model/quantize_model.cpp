@@ -29,7 +29,8 @@ QuantizeStats quantize_model(const std::string& in, const std::string& out,
 
   gguf::GgufWriter wr;
   for (const auto& [key, value] : file->metadata()) wr.set(key, value);
-  wr.set_string("general.quantized_by", "rightsize");
+  wr.set_u32("general.file_type", target->file_type);
+  wr.set_u32("general.quantization_version", 2);
 
   QuantizeStats stats;
   ThreadPool pool(threads);

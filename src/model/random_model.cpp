@@ -261,6 +261,8 @@ void write_random_model(const RandomModelSpec& spec, const std::string& path,
   wr.set_string("general.architecture", c.arch);
   wr.set_string("general.name", "rightsize random " + c.arch + " (random weights)");
   wr.set_u32("general.alignment", 32);
+  wr.set_u32("general.file_type", target.file_type);
+  wr.set_u32("general.quantization_version", 2);
   wr.set_u32(a + "context_length", static_cast<uint32_t>(c.n_ctx_train));
   wr.set_u32(a + "embedding_length", static_cast<uint32_t>(c.n_embd));
   wr.set_u32(a + "block_count", static_cast<uint32_t>(c.n_layer));
