@@ -9,6 +9,7 @@ packages=(
   libhwy-dev                         # portable SIMD with runtime dispatch
   nlohmann-json3-dev                 # JSON (info --json, test data)
   libcli11-dev                       # command line
+  libpcre2-dev                       # Unicode regex for BPE pre-tokenizers
   clang libclang-rt-dev              # libFuzzer target, sanitizer runtime
 )
 

@@ -1,0 +1,1 @@
+// Vocabulary and tokenizers (in progress).
