@@ -1,4 +1,4 @@
-// Conformance against the reference engine: every llama/mistral/granite/qwen2 case of
+// Conformance against the reference engine: every llama/mistral/granite/qwen2/gemma2/phi3 case of
 // ../shared/testdata/reference, logits and greedy tokens, at the tolerances its README gives.
 #include <gtest/gtest.h>
 
@@ -105,7 +105,8 @@ TEST_P(Conformance, LogitsAndGreedyMatchReference) {
 
 std::vector<std::string> cases() {
   std::vector<std::string> out;
-  for (const char* m : {"llama3-tiny", "mistral-tiny", "granite-tiny", "qwen2-tiny", "qwen2-tied-tiny"})
+  for (const char* m : {"llama3-tiny", "mistral-tiny", "granite-tiny", "qwen2-tiny", "qwen2-tied-tiny",
+                        "gemma2-tiny", "phi3-tiny"})
     for (const char* t : {"F32", "Q8_0", "Q4_0", "Q4_K_M", "Q6_K"}) {
       if (std::string(t) == "Q6_K" && std::string(m) != "mistral-tiny") continue;
       out.push_back(std::string(m) + "." + t);

@@ -20,7 +20,7 @@ struct GenOptions {
   uint64_t seed = 42;
   int threads = 0;
   int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0, n_vocab = 0,
-          n_ctx = 0;
+          n_ctx = 0, sliding_window = -1;
   bool tied = false, untied = false;
 };
 
@@ -59,6 +59,7 @@ void run(const GenOptions& o) {
   } else if (o.n_embd || o.n_head) {
     c.head_dim = c.head_dim_v = c.n_rot = c.n_embd / c.n_head;
   }
+  if (o.sliding_window >= 0) c.sliding_window = o.sliding_window;
   if (o.tied) spec.tied_output = true;
   if (o.untied) spec.tied_output = false;
   spec.target = o.type;
@@ -80,8 +81,10 @@ void run(const GenOptions& o) {
 void add_gen_model_command(CLI::App& app) {
   auto o = std::make_shared<GenOptions>();
   auto* cmd = app.add_subcommand("gen-model", "Write a random-weight model (for tests and benchmarks)");
-  cmd->add_option("--arch", o->arch, "Architecture: llama, granite, qwen2");
-  cmd->add_option("--preset", o->preset, "Real-model shape: tiny, llama-3.2-1b, llama-3.1-8b");
+  cmd->add_option("--arch", o->arch, "Architecture: llama, granite, qwen2, gemma2, phi3");
+  cmd->add_option("--preset", o->preset,
+                  "Real-model shape: tiny, llama-3.2-1b, llama-3.1-8b, gemma-2-2b, gemma-2-9b, "
+                  "phi-3.5-mini, phi-4");
   cmd->add_option("--type", o->type, "Type or mix: F32, F16, BF16, Q4_0, ..., Q4_K_M")->capture_default_str();
   cmd->add_option("--out", o->out, "Output GGUF file")->required();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
@@ -94,6 +97,7 @@ void add_gen_model_command(CLI::App& app) {
   cmd->add_option("--n-ff", o->n_ff, "Feed-forward width");
   cmd->add_option("--n-vocab", o->n_vocab, "Vocabulary size (>= 259)");
   cmd->add_option("--n-ctx", o->n_ctx, "Training context length written to the file");
+  cmd->add_option("--sliding-window", o->sliding_window, "Attention window (0 = none)");
   cmd->add_flag("--tied", o->tied, "Tie the output projection to the token embeddings");
   cmd->add_flag("--untied", o->untied, "Write a separate output projection");
   cmd->callback([o] { run(*o); });

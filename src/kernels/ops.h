@@ -24,7 +24,9 @@ void rope_apply(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, Rope
 void softmax(float* x, int64_t n);
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out);      // silu(g) * u
-void gelu_tanh_mul(const float* gate, const float* up, int64_t n, float* out);  // gelu(g) * u
+// gelu(g) * u, GELU evaluated through a half-precision table as the reference engine does.
+void gelu_tanh_mul(const float* gate, const float* up, int64_t n, float* out);
+float gelu_tanh(float x);  // the exact tanh formula in single precision
 
 // x = cap * tanh(x / cap)
 void softcap(float* x, int64_t n, float cap);

@@ -1,7 +1,5 @@
-// The non-linear 4-bit formats: IQ4_NL (32-element blocks, one half-precision scale) and IQ4_XS
-// (256-element super-blocks with 6-bit sub-block scales). Both index the 16-level table
-// kIQ4Values; quantizing searches the block scale that best fits the table, as llama-quantize
-// does without an importance matrix.
+// IQ4_NL and IQ4_XS: 4-bit indices into the non-linear table kIQ4Values, one scale per 32
+// elements (IQ4_XS: 6-bit scales under a half-precision super-block scale).
 #include <algorithm>
 #include <cmath>
 #include <cstring>

@@ -1,7 +1,5 @@
-// The K-quants (Q2_K..Q6_K: 256-element super-blocks whose sub-block scales are themselves
-// quantized) and their activation type Q8_K. The quantizers reproduce the reference's
-// round-to-nearest searches (no importance matrix) in the same float operation order, so
-// they write the bytes llama-quantize writes; the dot products are integer inside a block.
+// The K-quants Q2_K..Q6_K (256-element super-blocks with quantized sub-block scales) and their
+// activation type Q8_K. Quantizers write llama-quantize's bytes (see fit_affine on float order).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -19,6 +17,9 @@ namespace {
 // is squared (or absolute) error. The range-based scale is the first candidate; then the
 // level count is stretched by first_step + k·step for k = 0..n_steps, each candidate's
 // levels refit by weighted least squares for both scale and offset; the best fit wins.
+// These searches are discontinuous, so every float expression here and in the quantizers
+// keeps the reference's operand order (and needs -ffp-contract=off, the ISO C++ default):
+// one rounding difference changes the chosen levels and the bytes.
 struct AffineSearch {
   int nmax;
   float first_step;

@@ -1,6 +1,5 @@
-// The 32-element block formats: Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights, and Q8_0/Q8_1
-// activations. Quantizers follow the reference (round-to-nearest, no importance matrix)
-// operation for operation, so that they write the same bytes as llama-quantize.
+// The 32-element formats Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the Q8_0/Q8_1 activations. Quantizers
+// follow the reference operation for operation, so they write llama-quantize's bytes.
 #include <algorithm>
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,5 @@
-// Tests of the quant block formats: round-trip error per type, dot products against a double
-// reference, lengths and misaligned rows, special values, Q8 activation details, and byte
-// identity with the tensors llama-quantize wrote into ../shared/testdata.
+// The quant block formats: round-trip error, dot products against double, lengths and odd
+// addresses, special values, Q8 activation details, and byte identity with llama-quantize.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -463,7 +462,7 @@ TEST(GoldenBytes, QuantizersMatchTheReferenceQuantizer) {
 std::filesystem::path testdata_dir() {
   if (const char* env = std::getenv("RIGHTSIZE_TESTDATA"); env != nullptr && *env != '\0')
     return env;
-  return std::filesystem::path(__FILE__).parent_path() / "../../../shared/testdata";
+  return RS_DEFAULT_TESTDATA;  // defined by the build: <source>/../shared/testdata
 }
 
 TEST(ReferenceFiles, QuantizingF32WeightsReproducesLlamaQuantizeBytes) {

@@ -3,7 +3,7 @@
 
 namespace rightsize::model {
 namespace {
-const ArchSpec* const kArchs[] = {&kLlamaArch, &kGraniteArch, &kQwen2Arch};
+const ArchSpec* const kArchs[] = {&kLlamaArch, &kGraniteArch, &kQwen2Arch, &kGemma2Arch, &kPhi3Arch};
 }  // namespace
 
 const ArchSpec* find_arch(std::string_view name) {

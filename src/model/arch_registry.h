@@ -30,5 +30,7 @@ std::vector<std::string> supported_archs();
 extern const ArchSpec kLlamaArch;
 extern const ArchSpec kGraniteArch;
 extern const ArchSpec kQwen2Arch;
+extern const ArchSpec kGemma2Arch;
+extern const ArchSpec kPhi3Arch;
 
 }  // namespace rightsize::model

@@ -1,16 +1,35 @@
 // KV cache storage.
 #include "model/kv_cache.h"
 
+#include <algorithm>
+
 #include "util/error.h"
 
 namespace rightsize::model {
 
-KvCache::KvCache(const ModelConfig& c, int64_t n_ctx, int n_seq)
+KvCache::KvCache(const ModelConfig& c, int64_t n_ctx, int n_seq, int64_t max_batch)
     : n_ctx_(n_ctx), n_seq_(n_seq), k_row_(c.n_embd_k()), v_row_(c.n_embd_v()) {
-  RS_CHECK(n_ctx > 0 && n_seq > 0);
-  const size_t cells = static_cast<size_t>(c.n_layer * n_seq * n_ctx);
-  k_.assign(cells * static_cast<size_t>(k_row_), 0.0f);
-  v_.assign(cells * static_cast<size_t>(v_row_), 0.0f);
+  RS_CHECK(n_ctx > 0 && n_seq > 0 && max_batch > 0);
+  layers_.resize(static_cast<size_t>(c.n_layer));
+  for (int64_t il = 0; il < c.n_layer; ++il) {
+    Layer& l = layers_[static_cast<size_t>(il)];
+    // A windowed query at p reads p - window + 1 .. p; a batch writes up to max_batch new
+    // positions before its queries read, so the ring needs window + max_batch - 1 cells.
+    l.capacity = c.layer_uses_window(il) ? std::min(n_ctx, c.sliding_window + max_batch - 1) : n_ctx;
+    l.k.assign(static_cast<size_t>(n_seq * l.capacity * k_row_), 0.0f);
+    l.v.assign(static_cast<size_t>(n_seq * l.capacity * v_row_), 0.0f);
+  }
+}
+
+uint64_t KvCache::bytes() const {
+  uint64_t total = 0;
+  for (const Layer& l : layers_) total += (l.k.size() + l.v.size()) * sizeof(float);
+  return total;
+}
+
+uint64_t KvCache::full_size_bytes() const {
+  return static_cast<uint64_t>(layers_.size()) * static_cast<uint64_t>(n_seq_) *
+         static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(k_row_ + v_row_) * sizeof(float);
 }
 
 }  // namespace rightsize::model

@@ -63,6 +63,12 @@ std::vector<TensorPlan> plan_tensors(const RandomModelSpec& spec) {
   const float embd_std = spec.tied_output ? 1.0f / std::sqrt(static_cast<float>(c.n_embd)) : 1.0f;
   t.push_back({"token_embd.weight", {c.n_embd, c.n_vocab}, embd_std, 0.0f});
   if (spec.rope_freqs) t.push_back({"rope_freqs.weight", {c.n_rot / 2}, 0.0f, 0.0f});
+  if (spec.long_rope) {
+    // LongRoPE factors are >= 1, growing with the wavelength; random ones in [1, 1.5] for short
+    // and [1, 40] for long keep the shape of real files.
+    t.push_back({"rope_factors_long.weight", {c.n_rot / 2}, 0.0f, 0.0f});
+    t.push_back({"rope_factors_short.weight", {c.n_rot / 2}, 0.0f, 0.0f});
+  }
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     norm(p + "attn_norm.weight", c.n_embd);
@@ -246,10 +252,58 @@ std::optional<RandomModelSpec> preset_spec(const std::string& name) {
     }
     return s;
   }
+  if (name == "gemma-2-2b" || name == "gemma-2-9b") {
+    RandomModelSpec s = default_spec("gemma2");
+    ModelConfig& c = s.config;
+    const bool small = name == "gemma-2-2b";
+    c.n_vocab = 256000;
+    c.n_embd = small ? 2304 : 3584;
+    c.n_layer = small ? 26 : 42;
+    c.n_head = small ? 8 : 16;
+    c.n_head_kv = small ? 4 : 8;
+    c.head_dim = c.head_dim_v = c.n_rot = 256;
+    c.n_ff = small ? 9216 : 14336;
+    c.n_ctx_train = 8192;
+    c.rms_eps = 1e-6f;
+    c.sliding_window = 4096;
+    s.tied_output = true;
+    return s;
+  }
+  if (name == "phi-3.5-mini" || name == "phi-4") {
+    RandomModelSpec s = default_spec("phi3");
+    ModelConfig& c = s.config;
+    if (name == "phi-3.5-mini") {
+      c.n_vocab = 32064;
+      c.n_embd = 3072;
+      c.n_layer = 32;
+      c.n_head = c.n_head_kv = 32;
+      c.head_dim = c.head_dim_v = c.n_rot = 96;
+      c.n_ff = 8192;
+      c.n_ctx_train = 131072;
+      c.sliding_window = 262144;
+      s.long_rope = true;
+      c.rope_orig_ctx = 4096;
+      c.rope_attn_factor = 1.1902381f;  // sqrt(1 + ln(131072/4096) / ln(4096))
+    } else {
+      c.n_vocab = 100352;
+      c.n_embd = 5120;
+      c.n_layer = 40;
+      c.n_head = 40;
+      c.n_head_kv = 10;
+      c.head_dim = c.head_dim_v = c.n_rot = 128;
+      c.n_ff = 17920;
+      c.n_ctx_train = 16384;
+      c.rope_freq_base = 250000.0f;
+      c.sliding_window = 0;  // Phi-4 writes 0: no window
+    }
+    return s;
+  }
   return std::nullopt;
 }
 
-std::vector<std::string> preset_names() { return {"tiny", "llama-3.2-1b", "llama-3.1-8b"}; }
+std::vector<std::string> preset_names() {
+  return {"tiny", "llama-3.2-1b", "llama-3.1-8b", "gemma-2-2b", "gemma-2-9b", "phi-3.5-mini", "phi-4"};
+}
 
 void write_random_model(const RandomModelSpec& spec, const std::string& path,
                         const WriteProgress& progress) {
@@ -278,7 +332,12 @@ void write_random_model(const RandomModelSpec& spec, const std::string& path,
   wr.set_f32(a + "attention.layer_norm_rms_epsilon", c.rms_eps);
   wr.set_u32(a + "vocab_size", static_cast<uint32_t>(c.n_vocab));
   if (c.attention_scale != 0.0f) wr.set_f32(a + "attention.scale", c.attention_scale);
-  if (c.sliding_window > 0) wr.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  if (c.sliding_window > 0 || c.arch == "phi3")
+    wr.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  if (spec.long_rope) {
+    wr.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(c.rope_orig_ctx));
+    wr.set_f32(a + "rope.scaling.attn_factor", c.rope_attn_factor);
+  }
   if (const ArchSpec* arch = find_arch(c.arch); arch->write_keys != nullptr) arch->write_keys(c, wr);
   write_vocab(wr, c.n_vocab);
 
@@ -301,6 +360,10 @@ void write_random_model(const RandomModelSpec& spec, const std::string& path,
                       for (int64_t r = r0; r < r1; ++r) {
                         if (tp.name == "rope_freqs.weight") {
                           row = rope_freqs;
+                        } else if (tp.name.rfind("rope_factors_", 0) == 0) {
+                          const float top = tp.name == "rope_factors_long.weight" ? 40.0f : 1.5f;
+                          for (size_t i = 0; i < row.size(); ++i)
+                            row[i] = 1.0f + (top - 1.0f) * static_cast<float>(i) / static_cast<float>(row.size());
                         } else {
                           Rng rng{tensor_seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(r)};
                           for (auto& v : row) v = tp.mean + tp.stddev * rng.gauss();

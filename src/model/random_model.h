@@ -20,6 +20,7 @@ struct RandomModelSpec {
   bool rope_freqs = false;  // write a Llama-3.1-style rope_freqs tensor
   float rope_scaling_factor = 8.0f;  // for rope_freqs
   int64_t rope_orig_ctx = 8192;      // for rope_freqs
+  bool long_rope = false;            // write LongRoPE factor tensors (Phi-3.5)
   std::string target = "F32";        // type or mix name (see quant_recipe.h)
   uint64_t seed = 42;
   int threads = 1;

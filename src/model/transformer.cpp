@@ -19,12 +19,13 @@ namespace rightsize::model {
 
 using kernels::matmul;
 
-Transformer::Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool)
-    : model_(model),
-      config_(model.config()),
+Transformer::Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool,
+                         int64_t max_batch)
+    : config_(model.config()),
       w_(model.weights()),
       pool_(pool),
-      kv_(model.config(), n_ctx, n_seq) {
+      max_batch_(max_batch),
+      kv_(model.config(), n_ctx, n_seq, max_batch) {
   scores_.resize(static_cast<size_t>(pool.size() * n_ctx));
 }
 
@@ -84,6 +85,17 @@ std::span<const float> Transformer::forward(std::span<const BatchToken> batch) {
       throw Error("token " + std::to_string(i) + " of the batch names sequence " +
                   std::to_string(b.seq) + ", but there are " + std::to_string(kv_.n_seq()));
   }
+  logits_.clear();
+  for (int64_t start = 0; start < n; start += max_batch_) {
+    const int64_t len = std::min(max_batch_, n - start);
+    forward_chunk(batch.subspan(static_cast<size_t>(start), static_cast<size_t>(len)));
+  }
+  return logits_;
+}
+
+void Transformer::forward_chunk(std::span<const BatchToken> batch) {
+  const ModelConfig& c = config_;
+  const int64_t n = static_cast<int64_t>(batch.size());
   resize_scratch(n);
   const int64_t E = c.n_embd;
 
@@ -183,22 +195,23 @@ std::span<const float> Transformer::forward(std::span<const BatchToken> batch) {
   int64_t n_out = 0;
   for (const BatchToken& b : batch) n_out += b.logits ? 1 : 0;
   out_h_.resize(static_cast<size_t>(n_out * E));
-  logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
+  const size_t first_logit = logits_.size();
+  logits_.resize(first_logit + static_cast<size_t>(n_out * c.n_vocab));
+  float* out_logits = logits_.data() + first_logit;
+  const int64_t n_logits = n_out * c.n_vocab;
   for (int64_t i = 0, o = 0; i < n; ++i) {
     if (!batch[static_cast<size_t>(i)].logits) continue;
     kernels::rms_norm(x_.data() + i * E, w_.output_norm.data, E, c.rms_eps, out_h_.data() + o * E);
     ++o;
   }
   if (n_out > 0) {
-    matmul(w_.output, out_h_.data(), n_out, logits_.data(), pool_, mm_);
+    matmul(w_.output, out_h_.data(), n_out, out_logits, pool_, mm_);
     if (c.logit_scale != 1.0f) {
       const float inv = 1.0f / c.logit_scale;
-      for (float& v : logits_) v *= inv;
+      for (int64_t i = 0; i < n_logits; ++i) out_logits[i] *= inv;
     }
-    if (c.final_softcap > 0.0f)
-      kernels::softcap(logits_.data(), static_cast<int64_t>(logits_.size()), c.final_softcap);
+    if (c.final_softcap > 0.0f) kernels::softcap(out_logits, n_logits, c.final_softcap);
   }
-  return logits_;
 }
 
 void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
@@ -209,7 +222,6 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
   const bool windowed = c.layer_uses_window(il);
   const int64_t nq = c.n_embd_q();
   const int64_t hd = c.head_dim;
-  const int64_t kv_stride = kv_.k_row();
   // One work item per (token, head).
   pool_.parallel_for(n * c.n_head, [&](int64_t begin, int64_t end, int thread) {
     float* scores = scores_.data() + static_cast<int64_t>(thread) * kv_.n_ctx();
@@ -221,17 +233,17 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
       const float* q = q_.data() + i * nq + h * hd;
       const int64_t first = windowed ? std::max<int64_t>(0, b.pos - c.sliding_window + 1) : 0;
       const int64_t count = b.pos - first + 1;
-      const float* k0 = kv_.k(il, b.seq, first) + hkv * hd;
       for (int64_t j = 0; j < count; ++j) {
-        float s = kernels::dot_f32(hd, q, k0 + j * kv_stride) * scale;
+        const float* key = kv_.k(il, b.seq, first + j) + hkv * hd;
+        float s = kernels::dot_f32(hd, q, key) * scale;
         if (c.attn_softcap > 0.0f) s = c.attn_softcap * std::tanh(s / c.attn_softcap);
         scores[j] = s;
       }
       kernels::softmax(scores, count);
       float* out = attn_.data() + i * nq + h * hd;
       std::fill(out, out + hd, 0.0f);
-      const float* v0 = kv_.v(il, b.seq, first) + hkv * c.head_dim_v;
-      for (int64_t j = 0; j < count; ++j) kernels::axpy(hd, scores[j], v0 + j * kv_.v_row(), out);
+      for (int64_t j = 0; j < count; ++j)
+        kernels::axpy(hd, scores[j], kv_.v(il, b.seq, first + j) + hkv * c.head_dim_v, out);
     }
   });
 }

@@ -24,8 +24,11 @@ struct BatchToken {
 
 class Transformer {
  public:
-  // Sizes the KV cache for n_ctx positions in each of n_seq sequence slots.
-  Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool);
+  // Sizes the KV cache for n_ctx positions in each of n_seq sequence slots. A batch is
+  // evaluated in chunks of at most max_batch tokens, which bounds the activation memory.
+  static constexpr int64_t kDefaultMaxBatch = 512;
+  Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool,
+              int64_t max_batch = kDefaultMaxBatch);
 
   // Evaluates the batch; returns the logits of the tokens that asked for them, in batch
   // order, n_vocab floats each. A token attends to positions 0..pos of its own sequence,
@@ -41,16 +44,18 @@ class Transformer {
   const ModelConfig& config() const { return config_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }
   const KvCache& kv_cache() const { return kv_; }
+  int64_t max_batch() const { return max_batch_; }
 
  private:
+  void forward_chunk(std::span<const BatchToken> batch);
   void resize_scratch(int64_t n_tokens);
   void attention(int64_t layer, std::span<const BatchToken> batch);
   const float* rope_factors() const;
 
-  const Model& model_;
   const ModelConfig& config_;
   const ModelWeights& w_;
   ThreadPool& pool_;
+  int64_t max_batch_;
   KvCache kv_;
   kernels::MatmulScratch mm_;
 
