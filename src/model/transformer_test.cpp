@@ -203,9 +203,13 @@ TEST_P(NaiveForward, MatchesDoublePrecisionReference) {
   // Whole sequence in one batch.
   Transformer batched(*m, 32, 1, pool);
   auto got = batched.forward(tokens, 0, true);
+  // Chunks of 3 tokens: sliding-window layers then keep rings of window + 2 cells, which wrap.
+  Transformer chunked(*m, 32, 1, pool, 3);
+  const auto chunk_span = chunked.forward(tokens, 0, true);
+  const std::vector<float> got_chunked(chunk_span.begin(), chunk_span.end());
   // One token at a time (decode path), into a second sequence slot of another cache.
   Transformer stepwise(*m, 32, 2, pool);
-  double worst = 0, worst_step = 0;
+  double worst = 0, worst_step = 0, worst_chunked = 0;
   for (size_t t = 0; t < tokens.size(); ++t) {
     const int32_t one[1] = {tokens[t]};
     auto row = stepwise.forward(one, static_cast<int32_t>(t), false, 1);
@@ -213,6 +217,9 @@ TEST_P(NaiveForward, MatchesDoublePrecisionReference) {
       const double e = expected[t][static_cast<size_t>(v)];
       worst = std::max(worst, std::fabs(got[t * static_cast<size_t>(m->config().n_vocab) + static_cast<size_t>(v)] - e));
       worst_step = std::max(worst_step, std::fabs(row[static_cast<size_t>(v)] - e));
+      worst_chunked = std::max(
+          worst_chunked,
+          std::fabs(got_chunked[t * static_cast<size_t>(m->config().n_vocab) + static_cast<size_t>(v)] - e));
     }
   }
   // Tolerances are relative to the spread of the logits, so they mean the same at any scale.
@@ -223,6 +230,7 @@ TEST_P(NaiveForward, MatchesDoublePrecisionReference) {
   const double rms = std::sqrt(ss / static_cast<double>(count));
   EXPECT_LE(worst / rms, tc.tol) << "batched forward vs double precision (logit rms " << rms << ")";
   EXPECT_LE(worst_step / rms, tc.tol) << "one-token forward vs double precision (logit rms " << rms << ")";
+  EXPECT_LE(worst_chunked / rms, tc.tol) << "3-token chunks vs double precision (logit rms " << rms << ")";
 }
 
 // F32 weights: only float rounding separates us from double precision (and, for gemma2, GELU
