@@ -10,5 +10,6 @@ void add_gen_model_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace rightsize::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   rightsize::cli::add_quantize_command(app);
   rightsize::cli::add_logits_command(app);
   rightsize::cli::add_demo_command(app);
+  rightsize::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -460,4 +460,8 @@ const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
+void GgufFile::release_tensor_pages(const TensorInfo& t) const {
+  if (mapping_ != nullptr && t.data != nullptr) mapping_->release(t.data, t.n_bytes);
+}
+
 }  // namespace rightsize::gguf

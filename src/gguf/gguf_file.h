@@ -53,6 +53,8 @@ class GgufFile {
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find_tensor(std::string_view name) const;
+  // The tensor's pages may leave memory (a copy of it is used instead); no-op for parsed images.
+  void release_tensor_pages(const TensorInfo& t) const;
 
  private:
   GgufFile() = default;

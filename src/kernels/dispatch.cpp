@@ -27,6 +27,15 @@ float DotF32(int64_t n, const float* HWY_RESTRICT a, const float* HWY_RESTRICT b
   return sum;
 }
 
+void AxpyF32(int64_t n, float a, const float* HWY_RESTRICT x, float* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const auto va = hn::Set(d, a);
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + i), hn::LoadU(d, y + i)), d, y + i);
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
 // The traits-table signature: one F32 row with one F32 activation row.
 float VecDotF32(int64_t n, const void* row, const void* act) {
   return DotF32(n, static_cast<const float*>(row), static_cast<const float*>(act));
@@ -47,11 +56,16 @@ HWY_AFTER_NAMESPACE();
 namespace rightsize::kernels {
 
 HWY_EXPORT(DotF32);
+HWY_EXPORT(AxpyF32);
 HWY_EXPORT(VecDotF32);
 HWY_EXPORT(TargetName);
 
 float dot_f32(int64_t n, const float* a, const float* b) {
   return HWY_DYNAMIC_DISPATCH(DotF32)(n, a, b);
+}
+
+void axpy_f32(int64_t n, float a, const float* x, float* y) {
+  HWY_DYNAMIC_DISPATCH(AxpyF32)(n, a, x, y);
 }
 
 namespace {

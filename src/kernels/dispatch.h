@@ -17,5 +17,6 @@ std::string simd_target_name();
 
 // SIMD dot products, exposed for the row kernels and for tests against their scalar twins.
 float dot_f32(int64_t n, const float* a, const float* b);
+void axpy_f32(int64_t n, float a, const float* x, float* y);  // y += a * x
 
 }  // namespace rightsize::kernels

@@ -12,8 +12,36 @@ namespace {
 constexpr int64_t kRowsPerChunk = 16;
 }  // namespace
 
+namespace {
+
+void matmul_packed(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+                   int64_t ldy, ThreadPool& pool, MatmulScratch& scratch) {
+  const PackedMatrix& p = *w.packed;
+  const size_t act_row = packed_activation_row_bytes(p.type, p.n_in);
+  const size_t need = act_row * static_cast<size_t>(n_tokens);
+  if (scratch.activations.size() < need) scratch.activations.resize(need);
+  uint8_t* acts = scratch.activations.data();
+  if (n_tokens == 1) {
+    quantize_activations(p.type, x, p.n_in, acts);
+  } else {
+    pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) quantize_activations(p.type, x + t * ldx, p.n_in, acts + t * act_row);
+    });
+  }
+  const PackedKernelFn kernel = packed_kernel(p.type);
+  pool.parallel_for(p.n_out / kPackRows, [&](int64_t g0, int64_t g1, int) {
+    kernel(p, g0, g1, acts, act_row, n_tokens, y, ldy);
+  });
+}
+
+}  // namespace
+
 void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
             int64_t ldy, ThreadPool& pool, MatmulScratch& scratch) {
+  if (w.packed != nullptr) {
+    matmul_packed(w, x, ldx, n_tokens, y, ldy, pool, scratch);
+    return;
+  }
   const TypeTraits& wt = traits(w.type);
   RS_CHECK(wt.vec_dot != nullptr);
   RS_CHECK(w.n_in % wt.block_size == 0);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/packed.h"
 #include "kernels/quant_types.h"
 #include "util/thread_pool.h"
 
@@ -19,6 +20,7 @@ struct MatrixView {
   int64_t n_out = 0;  // ne1: rows (output features)
   const void* data = nullptr;
   size_t row_bytes = 0;
+  const PackedMatrix* packed = nullptr;  // the interleaved copy the fast kernels use, if any
 
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t i) const {

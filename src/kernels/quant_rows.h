@@ -32,6 +32,19 @@ inline int nearest_int(float v) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
+// Scale and min of sub-block j (0..7) from the 12-byte Q4_K/Q5_K field: bytes 0-3 hold
+// scales 0-3, bytes 4-7 mins 0-3 (low 6 bits each); bytes 8-11 the low nibbles of scale and
+// min 4-7, whose high two bits ride in the top bits of bytes 0-7.
+inline void unpack_scale_min(const uint8_t* s, int j, int* scale, int* min) {
+  if (j < 4) {
+    *scale = s[j] & 63;
+    *min = s[j + 4] & 63;
+  } else {
+    *scale = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
 // Below this magnitude a group is treated as all zeros (no scale search on denormals).
 inline constexpr float kGroupZeroEps = 1e-15f;
 

@@ -203,19 +203,6 @@ float fit_symmetric_refined(const float* x, int n, int nmax, int8_t* q) {
 
 // ---------------------------------------------------------------- shared layout helpers
 
-// Scale and min of sub-block j (0..7) from the 12-byte Q4_K/Q5_K field: bytes 0-3 hold
-// scales 0-3, bytes 4-7 mins 0-3 (low 6 bits each); bytes 8-11 the low nibbles of scale and
-// min 4-7, whose high two bits ride in the top bits of bytes 0-7.
-inline void unpack_scale_min(const uint8_t* s, int j, int* scale, int* min) {
-  if (j < 4) {
-    *scale = s[j] & 63;
-    *min = s[j + 4] & 63;
-  } else {
-    *scale = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
-    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 void pack_scale_min(const uint8_t* scales, const uint8_t* mins, uint8_t* s) {
   std::memset(s, 0, 12);
   for (int j = 0; j < 8; ++j) {

@@ -243,7 +243,7 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
       float* out = attn_.data() + i * nq + h * hd;
       std::fill(out, out + hd, 0.0f);
       for (int64_t j = 0; j < count; ++j)
-        kernels::axpy(hd, scores[j], kv_.v(il, b.seq, first + j) + hkv * c.head_dim_v, out);
+        kernels::axpy_f32(hd, scores[j], kv_.v(il, b.seq, first + j) + hkv * c.head_dim_v, out);
     }
   });
 }

@@ -18,6 +18,9 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Tells the kernel the pages wholly inside [p, p + n) are not needed for now: they leave the
+  // process's resident set and are read back from the file if touched again.
+  void release(const void* p, size_t n) const;
   const std::string& path() const { return path_; }
 
  private:

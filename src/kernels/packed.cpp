@@ -1,0 +1,182 @@
+// Repacking into 16-row interleaved groups, activation quantization for the packed kernels,
+// and their scalar twins (the same arithmetic as the SIMD kernels, in the same order, so the
+// two agree bit for bit).
+#include "kernels/packed.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/matmul.h"
+#include "kernels/packed_internal.h"
+#include "kernels/packed_simd.h"
+#include "kernels/quant_blocks.h"
+#include "kernels/quant_rows.h"
+#include "util/error.h"
+#include "util/fp16.h"
+
+namespace rightsize::kernels {
+namespace {
+
+size_t block_bytes_for(QuantType t) {
+  switch (t) {
+    case QuantType::Q4_0: return 32 + 4 * 64;
+    case QuantType::Q8_0: return 32 + 8 * 64;
+    case QuantType::Q4_K: return 2368;
+    case QuantType::Q6_K: return 3360;
+    default: return 0;
+  }
+}
+
+void free_aligned(uint8_t* p) { std::free(p); }
+
+// One group of 16 rows, block b.
+void pack_block_q4_0(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  uint16_t* d = reinterpret_cast<uint16_t*>(out);
+  uint8_t* q = out + 32;
+  for (int64_t r = 0; r < kPackRows; ++r) {
+    const BlockQ4_0 blk = load_block<BlockQ4_0>(w.row(g * kPackRows + r), b);
+    d[r] = blk.d;
+    // Source byte j: low nibble = weight j, high nibble = weight j + 16. Target vector v,
+    // lane r, byte i: weight 4v + i (low) and 16 + 4v + i (high) — the same pairing.
+    for (int v = 0; v < 4; ++v)
+      for (int i = 0; i < 4; ++i) q[v * 64 + r * 4 + i] = blk.qs[4 * v + i];
+  }
+}
+
+void pack_block_q8_0(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  uint16_t* d = reinterpret_cast<uint16_t*>(out);
+  uint8_t* q = out + 32;
+  for (int64_t r = 0; r < kPackRows; ++r) {
+    const BlockQ8_0 blk = load_block<BlockQ8_0>(w.row(g * kPackRows + r), b);
+    d[r] = blk.d;
+    for (int v = 0; v < 8; ++v)
+      for (int i = 0; i < 4; ++i)
+        q[v * 64 + r * 4 + i] = static_cast<uint8_t>(blk.qs[4 * v + i] ^ 0x80);  // + 128
+  }
+}
+
+// Scalar twins. acc = fma(float(isum - zero * act_sum), dw * da, acc) per block, as the SIMD
+// kernels do it.
+template <int kZero, bool kNibbles>
+void kernel_32_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                      size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t nb = w.n_blocks();
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* gp = w.group(g);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const ActBlock32* a = reinterpret_cast<const ActBlock32*>(acts + static_cast<size_t>(t) * act_row_bytes);
+      float acc[kPackRows] = {};
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* bp = gp + static_cast<size_t>(b) * w.block_bytes;
+        const uint16_t* d = reinterpret_cast<const uint16_t*>(bp);
+        const uint8_t* q = bp + 32;
+        for (int r = 0; r < kPackRows; ++r) {
+          int32_t isum = 0;
+          for (int v = 0; v < 8; ++v) {
+            for (int i = 0; i < 4; ++i) {
+              int wq;
+              if (kNibbles) {
+                const uint8_t byte = q[(v & 3) * 64 + r * 4 + i];
+                wq = v < 4 ? (byte & 0x0F) : (byte >> 4);
+              } else {
+                wq = q[v * 64 + r * 4 + i];
+              }
+              isum += wq * a[b].qs[4 * v + i];
+            }
+          }
+          isum -= kZero * a[b].sum;
+          acc[r] = std::fma(static_cast<float>(isum), fp16_to_f32(d[r]) * a[b].d, acc[r]);
+        }
+      }
+      std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
+    }
+  }
+}
+
+}  // namespace
+
+int64_t PackedMatrix::n_blocks() const { return n_in / traits(type).block_size; }
+
+bool can_pack(QuantType type, int64_t n_in, int64_t n_out) {
+  if (block_bytes_for(type) == 0) return false;
+  return n_out % kPackRows == 0 && n_in % traits(type).block_size == 0;
+}
+
+PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool) {
+  RS_CHECK(can_pack(w.type, w.n_in, w.n_out));
+  PackedMatrix p;
+  p.type = w.type;
+  p.n_in = w.n_in;
+  p.n_out = w.n_out;
+  p.block_bytes = block_bytes_for(w.type);
+  p.group_bytes = p.block_bytes * static_cast<size_t>(p.n_blocks());
+  const size_t total = (p.bytes() + 63) / 64 * 64;
+  void* mem = std::aligned_alloc(64, total);
+  if (mem == nullptr) throw Error("out of memory repacking a " + std::to_string(w.n_out) + " x " +
+                                  std::to_string(w.n_in) + " matrix");
+  p.data = {static_cast<uint8_t*>(mem), free_aligned};
+  const int64_t n_groups = w.n_out / kPackRows;
+  const int64_t nb = p.n_blocks();
+  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
+    for (int64_t g = g0; g < g1; ++g) {
+      uint8_t* gp = p.data.get() + static_cast<size_t>(g) * p.group_bytes;
+      for (int64_t b = 0; b < nb; ++b) {
+        uint8_t* bp = gp + static_cast<size_t>(b) * p.block_bytes;
+        switch (w.type) {
+          case QuantType::Q4_0: pack_block_q4_0(w, g, b, bp); break;
+          case QuantType::Q8_0: pack_block_q8_0(w, g, b, bp); break;
+          case QuantType::Q4_K: pack_block_q4_k(w, g, b, bp); break;
+          case QuantType::Q6_K: pack_block_q6_k(w, g, b, bp); break;
+          default: RS_CHECK(false);
+        }
+      }
+    }
+  });
+  return p;
+}
+
+namespace {
+bool uses_256(QuantType t) { return t == QuantType::Q4_K || t == QuantType::Q6_K; }
+}  // namespace
+
+size_t packed_activation_row_bytes(QuantType weight_type, int64_t n_in) {
+  if (uses_256(weight_type)) return static_cast<size_t>(n_in / 256) * sizeof(ActBlock256);
+  return static_cast<size_t>(n_in / 32) * sizeof(ActBlock32);
+}
+
+void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, void* dst) {
+  if (uses_256(weight_type)) {
+    quantize_activations_256(x, n_in, dst);
+    return;
+  }
+  ActBlock32* out = static_cast<ActBlock32*>(dst);
+  for (int64_t b = 0; b < n_in / 32; ++b) {
+    BlockQ8_0 q;
+    quantize_row_q8_0(x + b * 32, &q, 32);
+    out[b].d = fp16_to_f32(q.d);
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) sum += q.qs[i];
+    out[b].sum = sum;
+    std::memcpy(out[b].qs, q.qs, 32);
+  }
+}
+
+PackedKernelFn packed_kernel_scalar(QuantType type) {
+  switch (type) {
+    case QuantType::Q4_0: return kernel_32_scalar<8, true>;
+    case QuantType::Q8_0: return kernel_32_scalar<128, false>;
+    case QuantType::Q4_K: return kernel_q4_k_scalar;
+    case QuantType::Q6_K: return kernel_q6_k_scalar;
+    default: return nullptr;
+  }
+}
+
+PackedKernelFn packed_kernel(QuantType type) {
+  if (PackedKernelFn f = packed_kernel_simd(type)) return f;
+  return packed_kernel_scalar(type);
+}
+
+const char* packed_kernel_isa() { return packed_simd_isa(); }
+
+}  // namespace rightsize::kernels

@@ -1,0 +1,88 @@
+// Weights repacked at load for the integer matmul kernels: 16 rows interleaved so that one
+// 512-bit vector holds 4 consecutive weights of each of the 16 rows. A dot-product instruction
+// (u8 x s8 → i32, four per lane) then advances 16 rows at once with no horizontal sums, and
+// the same layout serves one token (decode) and many (prefill, tiled over tokens).
+//
+// Group layout (16 rows), per block of the source type:
+//   Q4_0 (32 weights): d[16] half | 4 x 64 bytes: byte 4r+i of vector v holds row r's weight
+//                      4v+i in the low nibble and 16+4v+i in the high nibble (0..15, offset 8)
+//   Q8_0 (32 weights): d[16] half | 8 x 64 bytes: byte 4r+i of vector v = row r's weight 4v+i
+//                      + 128 (unsigned, offset 128)
+//   Q4_K (256 weights): d[16] half | dmin[16] half | scale[8 sub-blocks][16] u8 |
+//                      min pairs[4][16][2] u8 | 4 pairs of sub-blocks x 8 x 64 bytes: byte 4r+i of
+//                      vector (c, v): low nibble row r's weight 64c+4v+i, high nibble 64c+32+4v+i
+//   Q6_K (256 weights): d[16] half | scale[16 sub-blocks][16] i8 | 4 chunks of 64 weights, each
+//                      8 x 64 bytes of low nibbles (vector y: groups 16u+y low, 16u+8+y high; a group
+//                      is 4 consecutive weights) then 4 x 64 bytes of high bit pairs (vector z:
+//                      groups 16u+z+4w at bits 2w..2w+1), values 0..63 with offset 32
+// A group is n_blocks of these back to back; groups follow each other.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/quant_types.h"
+#include "util/thread_pool.h"
+
+namespace rightsize::kernels {
+
+struct MatrixView;
+
+inline constexpr int64_t kPackRows = 16;
+
+struct PackedMatrix {
+  QuantType type = QuantType::F32;  // the source type
+  int64_t n_in = 0;
+  int64_t n_out = 0;                // a multiple of kPackRows
+  size_t block_bytes = 0;           // one block of 16 rows
+  size_t group_bytes = 0;           // all blocks of one group of 16 rows
+  std::unique_ptr<uint8_t[], void (*)(uint8_t*)> data{nullptr, nullptr};
+
+  int64_t n_blocks() const;
+  const uint8_t* group(int64_t g) const { return data.get() + static_cast<size_t>(g) * group_bytes; }
+  size_t bytes() const { return group_bytes * static_cast<size_t>(n_out / kPackRows); }
+};
+
+// Whether a matrix of this type and shape has a packed form.
+bool can_pack(QuantType type, int64_t n_in, int64_t n_out);
+
+// Repacks a matrix (rows split over the pool). The result is 64-byte aligned.
+PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool);
+
+// Activations quantized for the packed kernels, one row per token:
+//   32-weight types: per block {float d; int32 sum; int8 q[32]} (40 bytes), d and q exactly as
+//   the reference's Q8_0 activations (d rounded through half precision), sum = sum of q.
+//   K-quant types: per 256 {float d; int16 sums per 16 and per 32; int8 q[256]}, d and q exactly
+//   as the reference's Q8_K activations.
+struct ActBlock32 {
+  float d;
+  int32_t sum;
+  int8_t qs[32];
+};
+static_assert(sizeof(ActBlock32) == 40);
+
+struct ActBlock256 {
+  float d;
+  int16_t bsum16[16];  // sums of each 16 quants
+  int16_t bsum32[8];   // sums of each 32 quants
+  int8_t qs[256];
+};
+static_assert(sizeof(ActBlock256) == 308);
+
+size_t packed_activation_row_bytes(QuantType weight_type, int64_t n_in);
+void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, void* dst);
+
+// y[t, o] for t < n_tokens and o in [g0 * 16, g1 * 16): row groups g0..g1 of the matrix.
+// acts holds n_tokens rows of packed_activation_row_bytes; y has row stride ldy.
+using PackedKernelFn = void (*)(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                                size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+
+// The scalar twin (always available) and the best kernel for this CPU.
+PackedKernelFn packed_kernel_scalar(QuantType type);
+PackedKernelFn packed_kernel(QuantType type);
+// Name of the ISA the packed kernels use ("avx512-vnni" or "scalar").
+const char* packed_kernel_isa();
+
+}  // namespace rightsize::kernels

@@ -1,0 +1,265 @@
+// AVX-512 VNNI versions of the packed kernels. Highway 1.0.3 has no u8 x s8 → i32 dot product
+// (VNNI's vpdpbusd, "SumOfMulQuadAccumulate" in later Highway), so these use the intrinsic
+// directly, compiled for that target only and chosen at run time when the CPU has it; other
+// CPUs use the scalar twins in packed.cpp.
+#include <cstring>
+
+#include "kernels/packed_simd.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_ps().
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#define RS_TARGET_AVX512_VNNI \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
+
+namespace rightsize::kernels {
+namespace {
+
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// 16 rows x kT tokens over all blocks of one group. Two partial sums per token keep the
+// dependent vpdpbusd chains short enough to fill both vector ports.
+template <int kT, int kZero, bool kNibbles>
+RS_TARGET_AVX512_VNNI void tile_32(const uint8_t* gp, int64_t nb, size_t block_bytes,
+                                   const ActBlock32* const* a, float* const* y) {
+  __m512 acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
+    __m512i w[8];
+    if constexpr (kNibbles) {
+      for (int v = 0; v < 4; ++v) {
+        const __m512i raw = _mm512_loadu_si512(bp + 32 + 64 * v);
+        w[v] = _mm512_and_si512(raw, low4);
+        w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+      }
+    } else {
+      for (int v = 0; v < 8; ++v) w[v] = _mm512_loadu_si512(bp + 32 + 64 * v);
+    }
+    for (int t = 0; t < kT; ++t) {
+      const ActBlock32& ab = a[t][b];
+      __m512i s0 = _mm512_set1_epi32(-kZero * ab.sum);
+      __m512i s1 = _mm512_setzero_si512();
+      for (int v = 0; v < 8; v += 2) {
+        s0 = _mm512_dpbusd_epi32(s0, w[v], _mm512_set1_epi32(load_i32(ab.qs + 4 * v)));
+        s1 = _mm512_dpbusd_epi32(s1, w[v + 1], _mm512_set1_epi32(load_i32(ab.qs + 4 * v + 4)));
+      }
+      const __m512i s = _mm512_add_epi32(s0, s1);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(ab.d)), acc[t]);
+    }
+  }
+  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
+template <int kZero, bool kNibbles>
+RS_TARGET_AVX512_VNNI void kernel_32(const PackedMatrix& w, int64_t g0, int64_t g1,
+                                     const uint8_t* acts, size_t act_row_bytes, int64_t n_tokens,
+                                     float* y, int64_t ldy) {
+  constexpr int kTile = 4;
+  const int64_t nb = w.n_blocks();
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* gp = w.group(g);
+    int64_t t = 0;
+    const ActBlock32* a[kTile];
+    float* out[kTile];
+    auto setup = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        a[i] = reinterpret_cast<const ActBlock32*>(acts + static_cast<size_t>(t + i) * act_row_bytes);
+        out[i] = y + (t + i) * ldy + g * kPackRows;
+      }
+    };
+    for (; t + kTile <= n_tokens; t += kTile) {
+      setup(kTile);
+      tile_32<kTile, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
+    }
+    const int rest = static_cast<int>(n_tokens - t);
+    setup(rest);
+    if (rest == 3) tile_32<3, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
+    if (rest == 2) tile_32<2, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
+    if (rest == 1) tile_32<1, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
+  }
+}
+
+// Q4_K: per super-block, per pair of 32-weight sub-blocks, the 16 rows' integer dots are scaled
+// by their 6-bit scales in float; the mins meet the activations' per-32 sums in a 16-bit dot.
+template <int kT>
+RS_TARGET_AVX512_VNNI void tile_q4_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
+                                     const ActBlock256* const* a, float* const* y) {
+  __m512 acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
+    __m512 fsum[kT];
+    for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
+    for (int c = 0; c < 4; ++c) {
+      __m512i lo[8], hi[8];
+      for (int v = 0; v < 8; ++v) {
+        const __m512i raw = _mm512_loadu_si512(bp + 320 + (c * 8 + v) * 64);
+        lo[v] = _mm512_and_si512(raw, low4);
+        hi[v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+      }
+      const __m512 sc0 = _mm512_cvtepi32_ps(
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 64 + 32 * c))));
+      const __m512 sc1 = _mm512_cvtepi32_ps(
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 64 + 32 * c + 16))));
+      for (int t = 0; t < kT; ++t) {
+        const int8_t* aq = a[t][b].qs + 64 * c;
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        for (int v = 0; v < 8; ++v) {
+          s0 = _mm512_dpbusd_epi32(s0, lo[v], _mm512_set1_epi32(load_i32(aq + 4 * v)));
+          s1 = _mm512_dpbusd_epi32(s1, hi[v], _mm512_set1_epi32(load_i32(aq + 32 + 4 * v)));
+        }
+        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), sc0, fsum[t]);
+        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), sc1, fsum[t]);
+      }
+    }
+    __m512i mins[4];
+    for (int k = 0; k < 4; ++k)
+      mins[k] = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 192 + 32 * k)));
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 32)));
+    for (int t = 0; t < kT; ++t) {
+      const ActBlock256& ab = a[t][b];
+      __m512i mn = _mm512_setzero_si512();
+      for (int k = 0; k < 4; ++k) {
+        const uint32_t pair = static_cast<uint16_t>(ab.bsum32[2 * k]) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(ab.bsum32[2 * k + 1])) << 16);
+        mn = _mm512_dpwssd_epi32(mn, mins[k], _mm512_set1_epi32(static_cast<int32_t>(pair)));
+      }
+      const __m512 da = _mm512_set1_ps(ab.d);
+      acc[t] = _mm512_fmadd_ps(fsum[t], _mm512_mul_ps(dw, da), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(dmin, da), acc[t]);
+    }
+  }
+  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
+// Q6_K: per chunk of 64 weights, the 6-bit values are rebuilt from the low-nibble and
+// high-pair vectors once for the whole token tile; each 16-weight sub-block's dot starts at
+// -32 x its activation sum (the offset) and is scaled by the signed 8-bit scale in float.
+template <int kT>
+RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
+                                     const ActBlock256* const* a, float* const* y) {
+  __m512 acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i bits45 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
+    __m512 fsum[kT];
+    for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
+    for (int u = 0; u < 4; ++u) {
+      const uint8_t* L = bp + 288 + u * 768;
+      const uint8_t* H = L + 512;
+      __m512i q[16];
+      for (int yv = 0; yv < 8; ++yv) {
+        const __m512i raw = _mm512_loadu_si512(L + 64 * yv);
+        q[yv] = _mm512_and_si512(raw, low4);
+        q[yv + 8] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+      }
+      for (int z = 0; z < 4; ++z) {
+        const __m512i h = _mm512_loadu_si512(H + 64 * z);
+        q[z] = _mm512_or_si512(q[z], _mm512_and_si512(_mm512_slli_epi16(h, 4), bits45));
+        q[z + 4] = _mm512_or_si512(q[z + 4], _mm512_and_si512(_mm512_slli_epi16(h, 2), bits45));
+        q[z + 8] = _mm512_or_si512(q[z + 8], _mm512_and_si512(h, bits45));
+        q[z + 12] = _mm512_or_si512(q[z + 12], _mm512_and_si512(_mm512_srli_epi16(h, 2), bits45));
+      }
+      __m512 sc[4];
+      for (int sl = 0; sl < 4; ++sl)
+        sc[sl] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
+      for (int t = 0; t < kT; ++t) {
+        const ActBlock256& ab = a[t][b];
+        const int8_t* aq = ab.qs + 64 * u;
+        __m512i is[4];
+        for (int sl = 0; sl < 4; ++sl) is[sl] = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
+        for (int gi = 0; gi < 4; ++gi)
+          for (int sl = 0; sl < 4; ++sl) {
+            const int x = 4 * sl + gi;
+            is[sl] = _mm512_dpbusd_epi32(is[sl], q[x], _mm512_set1_epi32(load_i32(aq + 4 * x)));
+          }
+        for (int sl = 0; sl < 4; ++sl) fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[sl]), sc[sl], fsum[t]);
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
+    for (int t = 0; t < kT; ++t)
+      acc[t] = _mm512_fmadd_ps(fsum[t], _mm512_mul_ps(dw, _mm512_set1_ps(a[t][b].d)), acc[t]);
+  }
+  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
+// Runs a tile function over row groups g0..g1 and all tokens, kTile tokens at a time.
+template <class Act, int kTile, void (*Tile1)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
+          void (*Tile2)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
+          void (*Tile3)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
+          void (*TileN)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*)>
+void run_tiles(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts, size_t act_row_bytes,
+               int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t nb = w.n_blocks();
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* gp = w.group(g);
+    const Act* a[kTile];
+    float* out[kTile];
+    int64_t t = 0;
+    auto setup = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        a[i] = reinterpret_cast<const Act*>(acts + static_cast<size_t>(t + i) * act_row_bytes);
+        out[i] = y + (t + i) * ldy + g * kPackRows;
+      }
+    };
+    for (; t + kTile <= n_tokens; t += kTile) {
+      setup(kTile);
+      TileN(gp, nb, w.block_bytes, a, out);
+    }
+    const int rest = static_cast<int>(n_tokens - t);
+    setup(rest);
+    if (rest == 3) Tile3(gp, nb, w.block_bytes, a, out);
+    if (rest == 2) Tile2(gp, nb, w.block_bytes, a, out);
+    if (rest == 1) Tile1(gp, nb, w.block_bytes, a, out);
+  }
+}
+
+bool have_avx512_vnni() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c") &&
+                         __builtin_cpu_supports("fma");
+  return ok;
+}
+
+}  // namespace
+
+PackedKernelFn packed_kernel_simd(QuantType type) {
+  if (!have_avx512_vnni()) return nullptr;
+  switch (type) {
+    case QuantType::Q4_0: return kernel_32<8, true>;
+    case QuantType::Q8_0: return kernel_32<128, false>;
+    case QuantType::Q4_K:
+      return run_tiles<ActBlock256, 4, tile_q4_k<1>, tile_q4_k<2>, tile_q4_k<3>, tile_q4_k<4>>;
+    case QuantType::Q6_K:
+      return run_tiles<ActBlock256, 4, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<4>>;
+    default: return nullptr;
+  }
+}
+
+const char* packed_simd_isa() { return have_avx512_vnni() ? "avx512-vnni" : "scalar"; }
+
+}  // namespace rightsize::kernels
+
+#else  // not x86-64 with GCC/Clang: scalar twins only, until NEON versions land.
+
+namespace rightsize::kernels {
+PackedKernelFn packed_kernel_simd(QuantType) { return nullptr; }
+const char* packed_simd_isa() { return "scalar"; }
+}  // namespace rightsize::kernels
+
+#endif
