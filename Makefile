@@ -3,6 +3,9 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
+# The unit-test binaries (one per layer) that also run under the sanitizers.
+UNIT_TESTS := util gguf kernels model tokenizer tokenizer_chat sampling
+space := $(subst ,, )
 
 .PHONY: all deps build run test check asan-test clean
 
@@ -28,8 +31,8 @@ check: build
 
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON -DRS_BENCH=OFF
-	cmake --build $(ASAN_BUILD) -j$(JOBS) --target util_test gguf_test kernels_test model_test
-	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^(util|gguf|kernels|model)$$'
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target $(UNIT_TESTS:%=%_test)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^($(subst $(space),|,$(UNIT_TESTS)))$$'
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

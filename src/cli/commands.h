@@ -11,5 +11,9 @@ void add_quantize_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_chat_template_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 
 }  // namespace rightsize::cli

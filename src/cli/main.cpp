@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   rightsize::cli::add_logits_command(app);
   rightsize::cli::add_demo_command(app);
   rightsize::cli::add_bench_command(app);
+  rightsize::cli::add_tokenize_command(app);
+  rightsize::cli::add_chat_template_command(app);
+  rightsize::cli::add_run_command(app);
+  rightsize::cli::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,9 @@ namespace {
 // Rows per work item: small enough to balance two to eight threads on 1-2k row matrices,
 // large enough that each item amortizes its loop overhead.
 constexpr int64_t kRowsPerChunk = 16;
+// Below this many multiply-adds a matmul takes a few microseconds: waking the pool would cost
+// more than it saves.
+constexpr int64_t kSerialMacs = 1 << 18;
 }  // namespace
 
 namespace {
@@ -29,7 +32,12 @@ void matmul_packed(const MatrixView& w, const float* x, int64_t ldx, int64_t n_t
     });
   }
   const PackedKernelFn kernel = packed_kernel(p.type);
-  pool.parallel_for(p.n_out / kPackRows, [&](int64_t g0, int64_t g1, int) {
+  const int64_t n_groups = p.n_out / kPackRows;
+  if (p.n_in * p.n_out * n_tokens < kSerialMacs) {
+    kernel(p, 0, n_groups, acts, act_row, n_tokens, y, ldy);
+    return;
+  }
+  pool.parallel_for(n_groups, [&](int64_t g0, int64_t g1, int) {
     kernel(p, g0, g1, acts, act_row, n_tokens, y, ldy);
   });
 }
@@ -57,8 +65,8 @@ void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, 
     if (scratch.activations.size() < need) scratch.activations.resize(need);
     uint8_t* dst = scratch.activations.data();
     const int64_t n_in = w.n_in;
-    if (n_tokens == 1) {
-      at.from_float(x, dst, n_in);
+    if (n_tokens == 1 || n_in * n_tokens < kSerialMacs) {
+      for (int64_t t = 0; t < n_tokens; ++t) at.from_float(x + t * ldx, dst + t * act_row_bytes, n_in);
     } else {
       pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
         for (int64_t t = b; t < e; ++t) at.from_float(x + t * ldx, dst + t * act_row_bytes, n_in);
@@ -70,7 +78,7 @@ void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, 
   const uint8_t* act_bytes = static_cast<const uint8_t*>(act);
   const int64_t n_chunks = (w.n_out + kRowsPerChunk - 1) / kRowsPerChunk;
   const VecDotFn dot = wt.vec_dot;
-  pool.parallel_for(n_chunks, [&](int64_t cb, int64_t ce, int) {
+  auto work = [&](int64_t cb, int64_t ce, int) {
     const int64_t r0 = cb * kRowsPerChunk;
     const int64_t r1 = std::min(w.n_out, ce * kRowsPerChunk);
     for (int64_t t = 0; t < n_tokens; ++t) {
@@ -78,7 +86,12 @@ void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, 
       float* yt = y + t * ldy;
       for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.n_in, w.row(r), a);
     }
-  });
+  };
+  if (w.n_in * w.n_out * n_tokens < kSerialMacs) {
+    work(0, n_chunks, 0);
+  } else {
+    pool.parallel_for(n_chunks, work);
+  }
 }
 
 void dequantize_row(const MatrixView& w, int64_t row, float* out) {

@@ -223,7 +223,7 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
   const int64_t nq = c.n_embd_q();
   const int64_t hd = c.head_dim;
   // One work item per (token, head).
-  pool_.parallel_for(n * c.n_head, [&](int64_t begin, int64_t end, int thread) {
+  auto work = [&](int64_t begin, int64_t end, int thread) {
     float* scores = scores_.data() + static_cast<int64_t>(thread) * kv_.n_ctx();
     for (int64_t item = begin; item < end; ++item) {
       const int64_t i = item / c.n_head;
@@ -245,7 +245,15 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
       for (int64_t j = 0; j < count; ++j)
         kernels::axpy_f32(hd, scores[j], kv_.v(il, b.seq, first + j) + hkv * c.head_dim_v, out);
     }
-  });
+  };
+  // Short contexts are a few microseconds of work: not worth waking the pool.
+  int64_t macs = 0;
+  for (const BatchToken& b : batch) macs += (b.pos + 1) * c.n_head * hd * 2;
+  if (macs < (int64_t{1} << 17)) {
+    work(0, n * c.n_head, 0);
+  } else {
+    pool_.parallel_for(n * c.n_head, work);
+  }
 }
 
 }  // namespace rightsize::model

@@ -14,7 +14,9 @@
 
 namespace rightsize {
 namespace {
-constexpr int kSpinIterations = 20000;
+// About 0.1-0.3 ms of pause instructions: long enough to bridge the gap between the matmuls
+// of one forward pass, short enough not to burn a core that another process needs.
+constexpr int kSpinIterations = 2000;
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {

@@ -1,0 +1,95 @@
+// `rightsize chat -m FILE`: interactive chat with the model's own chat template. Each turn
+// re-renders the whole conversation; the session reuses the cached prefix, so only the new
+// turn is evaluated. `/reset` starts over; Ctrl-D (end of input) leaves. Reads piped input too.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/sampling_flags.h"
+#include "model/model.h"
+#include "tokenizer/chat/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace rightsize::cli {
+
+void print_generation_stats(const engine::GenerateResult& r);
+
+void add_chat_command(CLI::App& app) {
+  struct Opts {
+    std::string model, system;
+    bool verbose = false;
+    GenerationFlags gen;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("chat", "Chat with a model (its own chat template; /reset, Ctrl-D to leave)");
+  cmd->add_option("-m,--model", o->model, "GGUF model")->required();
+  cmd->add_option("-s,--system", o->system, "System message");
+  cmd->add_flag("-v,--verbose", o->verbose, "Print timings after each reply");
+  add_generation_flags(cmd, o->gen);
+  cmd->callback([o] {
+    const int threads = o->gen.threads > 0 ? o->gen.threads : ThreadPool::hardware_threads();
+    model::LoadOptions lo;
+    lo.threads = threads;
+    auto m = model::Model::load(o->model, lo);
+    auto tok = tokenizer::Tokenizer::from_gguf(m->file());
+    const auto tmpl_text = m->file().get_string("tokenizer.chat_template");
+    const bool own_template = tmpl_text.has_value();
+    const tokenizer::chat::ChatTemplate tmpl(own_template ? *tmpl_text
+                                                          : std::string(tokenizer::chat::default_chat_template()));
+    tokenizer::chat::ChatInputs inputs;
+    if (tok->bos() >= 0) inputs.extra_vars["bos_token"] = tok->token_text(tok->bos());
+    if (tok->eos() >= 0) inputs.extra_vars["eos_token"] = tok->token_text(tok->eos());
+    auto start = [&] {
+      inputs.messages = nlohmann::ordered_json::array();
+      if (!o->system.empty()) inputs.messages.push_back({{"role", "system"}, {"content", o->system}});
+    };
+    start();
+    ThreadPool pool(threads);
+    engine::Session session(*m, *tok, o->gen.ctx, pool);
+    const bool interactive = isatty(STDIN_FILENO);
+    if (interactive)
+      std::fprintf(stderr, "chat with %s (%s template). /reset starts over, Ctrl-D leaves.\n", o->model.c_str(),
+                   own_template ? "its own" : "the default ChatML");
+    std::string line;
+    while (true) {
+      if (interactive) std::fprintf(stderr, "> ");
+      if (!std::getline(std::cin, line)) break;
+      if (line == "/reset") {
+        start();
+        session.reset();
+        if (interactive) std::fprintf(stderr, "(conversation reset)\n");
+        continue;
+      }
+      if (line.empty()) continue;
+      inputs.messages.push_back({{"role", "user"}, {"content", line}});
+      inputs.add_generation_prompt = true;
+      const std::string prompt = tmpl.render(inputs);
+      std::vector<int32_t> ids = tok->encode(prompt, false, true);
+      const bool add_bos = m->file().get_bool("tokenizer.ggml.add_bos_token").value_or(true);
+      if (add_bos && tok->bos() >= 0 && (ids.empty() || ids.front() != tok->bos())) ids.insert(ids.begin(), tok->bos());
+      engine::GenerateResult r;
+      try {
+        r = session.generate(ids, o->gen.options, [](std::string_view text) {
+          std::fwrite(text.data(), 1, text.size(), stdout);
+          std::fflush(stdout);
+          return true;
+        });
+      } catch (const Error& e) {
+        // A conversation that outgrew the context: say so and keep the session usable.
+        std::fprintf(stderr, "\nrightsize: %s — use /reset to start over\n", e.what());
+        inputs.messages.erase(inputs.messages.end() - 1);
+        continue;
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+      if (o->verbose) print_generation_stats(r);
+      inputs.messages.push_back({{"role", "assistant"}, {"content", r.text}});
+    }
+    if (interactive) std::fprintf(stderr, "\n");
+  });
+}
+
+}  // namespace rightsize::cli

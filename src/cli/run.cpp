@@ -1,0 +1,67 @@
+// `rightsize run -m FILE -p PROMPT`: raw completion of a prompt, streamed to stdout, with
+// timings on stderr.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/sampling_flags.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace rightsize::cli {
+
+void print_generation_stats(const engine::GenerateResult& r) {
+  const double pp = r.prefill_seconds > 0 ? static_cast<double>(r.prompt_tokens - r.cached_prompt_tokens) / r.prefill_seconds : 0;
+  const double tg = r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0;
+  std::fprintf(stderr,
+               "\n[prompt %lld tokens (%lld cached) in %.2f s, %.1f t/s; generated %zu tokens in %.2f s, "
+               "%.1f t/s; finish: %s]\n",
+               static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.cached_prompt_tokens),
+               r.prefill_seconds, pp, r.tokens.size(), r.decode_seconds, tg, engine::finish_reason_name(r.finish));
+}
+
+void add_run_command(CLI::App& app) {
+  struct Opts {
+    std::string model, prompt, prompt_file;
+    bool no_parse_special = false;
+    GenerationFlags gen;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("run", "Complete a prompt (raw text, streamed)");
+  cmd->add_option("-m,--model", o->model, "GGUF model")->required();
+  cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
+  cmd->add_option("-f,--prompt-file", o->prompt_file, "Read the prompt from a file");
+  cmd->add_flag("--no-parse-special", o->no_parse_special, "Treat special-token text in the prompt as plain text");
+  add_generation_flags(cmd, o->gen);
+  cmd->callback([o] {
+    std::string prompt = o->prompt;
+    if (!o->prompt_file.empty()) {
+      FILE* f = std::fopen(o->prompt_file.c_str(), "rb");
+      if (f == nullptr) throw Error("cannot read '" + o->prompt_file + "'");
+      char buf[65536];
+      size_t n;
+      prompt.clear();
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) prompt.append(buf, n);
+      std::fclose(f);
+    }
+    if (prompt.empty()) throw Error("run: give a prompt with -p or -f");
+    const int threads = o->gen.threads > 0 ? o->gen.threads : ThreadPool::hardware_threads();
+    model::LoadOptions lo;
+    lo.threads = threads;
+    auto m = model::Model::load(o->model, lo);
+    auto tok = tokenizer::Tokenizer::from_gguf(m->file());
+    const auto ids = tok->encode(prompt, true, !o->no_parse_special);
+    ThreadPool pool(threads);
+    engine::Session session(*m, *tok, o->gen.ctx, pool);
+    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+    auto r = session.generate(ids, o->gen.options, [](std::string_view text) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    });
+    std::printf("\n");
+    print_generation_stats(r);
+  });
+}
+
+}  // namespace rightsize::cli
