@@ -3,6 +3,7 @@
 // two agree bit for bit).
 #include "kernels/packed.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -150,15 +151,24 @@ void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, v
     quantize_activations_256(x, n_in, dst);
     return;
   }
+  // As the reference engine quantizes activations at run time on x86 (its SIMD path): d =
+  // max|x| / 127 rounded through half precision for the dot product, q = x * (127 / max|x|)
+  // rounded to nearest with ties to even (the scalar reference rounds ties away from zero).
   ActBlock32* out = static_cast<ActBlock32*>(dst);
   for (int64_t b = 0; b < n_in / 32; ++b) {
-    BlockQ8_0 q;
-    quantize_row_q8_0(x + b * 32, &q, 32);
-    out[b].d = fp16_to_f32(q.d);
+    const float* xb = x + b * 32;
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 127.0f / amax : 0.0f;
+    out[b].d = round_fp16(d);
     int32_t sum = 0;
-    for (int i = 0; i < 32; ++i) sum += q.qs[i];
+    for (int i = 0; i < 32; ++i) {
+      const int q = static_cast<int>(std::nearbyint(xb[i] * id));
+      out[b].qs[i] = static_cast<int8_t>(q);
+      sum += q;
+    }
     out[b].sum = sum;
-    std::memcpy(out[b].qs, q.qs, 32);
   }
 }
 
