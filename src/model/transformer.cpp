@@ -233,17 +233,9 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
       const float* q = q_.data() + i * nq + h * hd;
       const int64_t first = windowed ? std::max<int64_t>(0, b.pos - c.sliding_window + 1) : 0;
       const int64_t count = b.pos - first + 1;
-      for (int64_t j = 0; j < count; ++j) {
-        const float* key = kv_.k(il, b.seq, first + j) + hkv * hd;
-        float s = kernels::dot_f32(hd, q, key) * scale;
-        if (c.attn_softcap > 0.0f) s = c.attn_softcap * std::tanh(s / c.attn_softcap);
-        scores[j] = s;
-      }
-      kernels::softmax(scores, count);
-      float* out = attn_.data() + i * nq + h * hd;
-      std::fill(out, out + hd, 0.0f);
-      for (int64_t j = 0; j < count; ++j)
-        kernels::axpy_f32(hd, scores[j], kv_.v(il, b.seq, first + j) + hkv * c.head_dim_v, out);
+      kernels::attend_head(q, kv_.k(il, b.seq, 0) + hkv * hd, kv_.v(il, b.seq, 0) + hkv * hd,
+                           kv_.k_row(), kv_.capacity(il), first, count, hd, scale, c.attn_softcap,
+                           scores, attn_.data() + i * nq + h * hd);
     }
   };
   // Short contexts are a few microseconds of work: not worth waking the pool.

@@ -64,11 +64,18 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
-  run([&](int ith, int nth) {
-    const int64_t chunk = (n + nth - 1) / nth;
-    const int64_t begin = std::min<int64_t>(n, chunk * ith);
-    const int64_t end = std::min<int64_t>(n, begin + chunk);
-    if (begin < end) fn(begin, end, ith);
+  if (n <= 0) return;
+  // Chunks are handed out from a shared counter rather than split evenly up front: a thread
+  // that the OS delays (another process on its core) then takes fewer, instead of everyone
+  // waiting for its fixed share. Four chunks per thread keep the counter traffic negligible.
+  const int64_t chunk = std::max<int64_t>(1, n / (static_cast<int64_t>(n_threads_) * 4));
+  std::atomic<int64_t> next{0};
+  run([&](int ith, int) {
+    for (;;) {
+      const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
+      if (begin >= n) break;
+      fn(begin, std::min(n, begin + chunk), ith);
+    }
   });
 }
 

@@ -15,8 +15,20 @@ namespace rightsize::tokenizer::chat::ast {
 // ---- expressions -------------------------------------------------------------------------
 
 enum class ExprKind {
-  kLiteral, kName, kList, kDict, kAttribute, kItem, kSlice, kCall, kFilter, kTest, kUnary,
-  kBinary, kCompare, kCondition,
+  kLiteral,
+  kName,
+  kList,
+  kDict,
+  kAttribute,
+  kItem,
+  kSlice,
+  kCall,
+  kFilter,
+  kTest,
+  kUnary,
+  kBinary,
+  kCompare,
+  kCondition,
 };
 
 struct Expr {
@@ -137,8 +149,19 @@ struct ConditionExpr : Expr {
 // ---- statements --------------------------------------------------------------------------
 
 enum class StmtKind {
-  kText, kPrint, kIf, kFor, kSet, kSetBlock, kMacro, kCallBlock, kFilterBlock, kWith, kBreak,
-  kContinue, kScope,
+  kText,
+  kPrint,
+  kIf,
+  kFor,
+  kSet,
+  kSetBlock,
+  kMacro,
+  kCallBlock,
+  kFilterBlock,
+  kWith,
+  kBreak,
+  kContinue,
+  kScope,
 };
 
 struct Stmt {

@@ -133,9 +133,8 @@ class Cycler : public Object {
 std::unordered_map<std::string_view, Value> make_globals() {
   std::unordered_map<std::string_view, Value> g;
   g["range"] = make_function("range", global_range);
-  g["dict"] = make_function("dict", [](Interpreter&, CallArgs& args) {
-    return Value::dict(build_dict("dict", args));
-  });
+  g["dict"] = make_function(
+      "dict", [](Interpreter&, CallArgs& args) { return Value::dict(build_dict("dict", args)); });
   g["namespace"] = make_function("namespace", [](Interpreter& interp, CallArgs& args) {
     return interp.new_namespace(build_dict("namespace", args));
   });
@@ -147,10 +146,11 @@ std::unordered_map<std::string_view, Value> make_globals() {
     if (args.positional.empty()) throw TemplateRuntimeError("no items for cycling given");
     return Value::object(std::make_shared<Cycler>(args.positional));
   });
-  g["raise_exception"] = make_function("raise_exception", [](Interpreter&, CallArgs& args) -> Value {
-    ArgParser a("raise_exception", args, {"message"}, 1);
-    throw TemplateException(a.get(0).str());
-  });
+  g["raise_exception"] =
+      make_function("raise_exception", [](Interpreter&, CallArgs& args) -> Value {
+        ArgParser a("raise_exception", args, {"message"}, 1);
+        throw TemplateException(a.get(0).str());
+      });
   g["strftime_now"] = make_function("strftime_now", [](Interpreter&, CallArgs& args) {
     ArgParser a("strftime_now", args, {"format"}, 1);
     return Value(format_time(a.get(0).str(), local_now()));
@@ -184,8 +184,7 @@ ArgParser::ArgParser(std::string_view function, const CallArgs& args,
     }
     const size_t i = it - names_.begin();
     if (!missing_[i]) {
-      throw TemplateRuntimeError(function_ + "() got multiple values for argument '" + name +
-                                 "'");
+      throw TemplateRuntimeError(function_ + "() got multiple values for argument '" + name + "'");
     }
     values_[i] = value;
     missing_[i] = false;

@@ -37,8 +37,7 @@ std::string ChatTemplate::render(const ChatInputs& inputs, const RenderLimits& l
   if (inputs.extra_vars.is_object()) {
     for (const auto& [key, value] : inputs.extra_vars.items()) context.set_json(key, value);
   }
-  const std::tm now =
-      inputs.clock_time.empty() ? local_now() : parse_iso_time(inputs.clock_time);
+  const std::tm now = inputs.clock_time.empty() ? local_now() : parse_iso_time(inputs.clock_time);
   context.set("strftime_now", make_strftime_now(now));
   return template_.render(context, limits);
 }

@@ -2,10 +2,9 @@
 // apply_chat_template does, plus the ChatML template used for models that ship none.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tokenizer/chat/template.h"
 

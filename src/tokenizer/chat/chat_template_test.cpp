@@ -45,11 +45,12 @@ std::vector<Case> find_cases() {
     if (!tmpl_dir.is_directory()) continue;
     for (const auto& file : fs::directory_iterator(tmpl_dir.path(), ec)) {
       if (file.path().extension() != ".json") continue;
-      cases.push_back({tmpl_dir.path().filename().string() + "/" + file.path().stem().string(),
-                       file.path()});
+      cases.push_back(
+          {tmpl_dir.path().filename().string() + "/" + file.path().stem().string(), file.path()});
     }
   }
-  std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  std::sort(cases.begin(), cases.end(),
+            [](const Case& a, const Case& b) { return a.name < b.name; });
   if (cases.empty()) cases.push_back(Case{});
   return cases;
 }
@@ -57,7 +58,8 @@ std::vector<Case> find_cases() {
 std::string test_name(const testing::TestParamInfo<Case>& info) {
   if (info.param.name.empty()) return "testdata_missing";
   std::string name;
-  for (char c : info.param.name) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  for (char c : info.param.name)
+    name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   return name;
 }
 
@@ -70,8 +72,7 @@ TEST_P(SharedChatTemplateCase, RendersLikeTransformers) {
                  << " (set RIGHTSIZE_TESTDATA to the shared testdata folder)";
   }
   const auto spec = nlohmann::ordered_json::parse(read_file(c.json));
-  const fs::path tmpl_path =
-      testdata_dir() / "templates" / spec.at("template").get<std::string>();
+  const fs::path tmpl_path = testdata_dir() / "templates" / spec.at("template").get<std::string>();
   ChatInputs inputs;
   inputs.messages = spec.at("messages");
   inputs.tools = spec.value("tools", nlohmann::ordered_json());

@@ -11,8 +11,9 @@ namespace {
 
 constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                  "Thursday", "Friday", "Saturday"};
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                   "July",    "August",   "September", "October", "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -80,21 +81,39 @@ std::string format_time(std::string_view format, const std::tm& t) {
     const int year = t.tm_year + 1900;
     const int hour12 = t.tm_hour % 12 == 0 ? 12 : t.tm_hour % 12;
     switch (c) {
-      case 'a': out += std::string(kDays[t.tm_wday]).substr(0, 3); break;
-      case 'A': out += kDays[t.tm_wday]; break;
+      case 'a':
+        out += std::string(kDays[t.tm_wday]).substr(0, 3);
+        break;
+      case 'A':
+        out += kDays[t.tm_wday];
+        break;
       case 'b':
-      case 'h': out += std::string(kMonths[t.tm_mon]).substr(0, 3); break;
-      case 'B': out += kMonths[t.tm_mon]; break;
+      case 'h':
+        out += std::string(kMonths[t.tm_mon]).substr(0, 3);
+        break;
+      case 'B':
+        out += kMonths[t.tm_mon];
+        break;
       case 'c':
         std::snprintf(buf, sizeof buf, "%.3s %.3s %2d %02d:%02d:%02d %d", kDays[t.tm_wday],
                       kMonths[t.tm_mon], t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, year);
         out += buf;
         break;
-      case 'C': num(year / 100, 2); break;
-      case 'd': num(t.tm_mday, 2); break;
-      case 'D': out += format_time("%m/%d/%y", t); break;
-      case 'e': num(t.tm_mday, 2, ' '); break;
-      case 'F': out += format_time("%Y-%m-%d", t); break;
+      case 'C':
+        num(year / 100, 2);
+        break;
+      case 'd':
+        num(t.tm_mday, 2);
+        break;
+      case 'D':
+        out += format_time("%m/%d/%y", t);
+        break;
+      case 'e':
+        num(t.tm_mday, 2, ' ');
+        break;
+      case 'F':
+        out += format_time("%Y-%m-%d", t);
+        break;
       case 'G':
       case 'g':
       case 'V': {
@@ -110,32 +129,79 @@ std::string format_time(std::string_view format, const std::tm& t) {
         }
         break;
       }
-      case 'H': num(t.tm_hour, 2); break;
-      case 'I': num(hour12, 2); break;
-      case 'j': num(t.tm_yday + 1, 3); break;
-      case 'k': num(t.tm_hour, 2, ' '); break;
-      case 'l': num(hour12, 2, ' '); break;
-      case 'm': num(t.tm_mon + 1, 2); break;
-      case 'M': num(t.tm_min, 2); break;
-      case 'n': out.push_back('\n'); break;
-      case 'p': out += t.tm_hour < 12 ? "AM" : "PM"; break;
-      case 'P': out += t.tm_hour < 12 ? "am" : "pm"; break;
-      case 'r': out += format_time("%I:%M:%S %p", t); break;
-      case 'R': out += format_time("%H:%M", t); break;
-      case 'S': num(t.tm_sec, 2); break;
-      case 't': out.push_back('\t'); break;
+      case 'H':
+        num(t.tm_hour, 2);
+        break;
+      case 'I':
+        num(hour12, 2);
+        break;
+      case 'j':
+        num(t.tm_yday + 1, 3);
+        break;
+      case 'k':
+        num(t.tm_hour, 2, ' ');
+        break;
+      case 'l':
+        num(hour12, 2, ' ');
+        break;
+      case 'm':
+        num(t.tm_mon + 1, 2);
+        break;
+      case 'M':
+        num(t.tm_min, 2);
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'p':
+        out += t.tm_hour < 12 ? "AM" : "PM";
+        break;
+      case 'P':
+        out += t.tm_hour < 12 ? "am" : "pm";
+        break;
+      case 'r':
+        out += format_time("%I:%M:%S %p", t);
+        break;
+      case 'R':
+        out += format_time("%H:%M", t);
+        break;
+      case 'S':
+        num(t.tm_sec, 2);
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'T':
-      case 'X': out += format_time("%H:%M:%S", t); break;
-      case 'u': num(t.tm_wday == 0 ? 7 : t.tm_wday, 1); break;
-      case 'U': num((t.tm_yday + 7 - t.tm_wday) / 7, 2); break;
-      case 'w': num(t.tm_wday, 1); break;
-      case 'W': num((t.tm_yday + 7 - (t.tm_wday + 6) % 7) / 7, 2); break;
-      case 'x': out += format_time("%m/%d/%y", t); break;
-      case 'y': num(year % 100, 2); break;
-      case 'Y': num(year, 1); break;
+      case 'X':
+        out += format_time("%H:%M:%S", t);
+        break;
+      case 'u':
+        num(t.tm_wday == 0 ? 7 : t.tm_wday, 1);
+        break;
+      case 'U':
+        num((t.tm_yday + 7 - t.tm_wday) / 7, 2);
+        break;
+      case 'w':
+        num(t.tm_wday, 1);
+        break;
+      case 'W':
+        num((t.tm_yday + 7 - (t.tm_wday + 6) % 7) / 7, 2);
+        break;
+      case 'x':
+        out += format_time("%m/%d/%y", t);
+        break;
+      case 'y':
+        num(year % 100, 2);
+        break;
+      case 'Y':
+        num(year, 1);
+        break;
       case 'z':
-      case 'Z': break;
-      case '%': out.push_back('%'); break;
+      case 'Z':
+        break;
+      case '%':
+        out.push_back('%');
+        break;
       default:
         out.push_back('%');
         if (unpadded) out.push_back('-');
@@ -167,8 +233,7 @@ std::tm parse_iso_time(std::string_view text) {
   ok = ok && month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month - 1) &&
        hour >= 0 && hour < 24 && minute >= 0 && minute < 60 && second >= 0 && second < 61;
   if (!ok) {
-    throw Error("chat template clock time '" + s +
-                "' is not of the form YYYY-MM-DDTHH:MM:SS");
+    throw Error("chat template clock time '" + s + "' is not of the form YYYY-MM-DDTHH:MM:SS");
   }
   std::tm t{};
   t.tm_year = year - 1900;

@@ -27,8 +27,8 @@ Value get_path(Interpreter& interp, Value item, const Value& attribute) {
   if (!attribute.is_string()) return interp.get_item(item, attribute);
   for (const std::string& part : pystr::split(attribute.as_string(), std::string("."), -1)) {
     const bool digits = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
-    item = interp.get_item(item, digits ? Value(static_cast<int64_t>(std::stoll(part)))
-                                        : Value(part));
+    item =
+        interp.get_item(item, digits ? Value(static_cast<int64_t>(std::stoll(part))) : Value(part));
   }
   return item;
 }
@@ -38,7 +38,8 @@ Value lower_if_string(const Value& v) {
 }
 
 // Sort keys for sort/unique/min/max/dictsort, strings lowered unless case-sensitive.
-Value sort_key(Interpreter& interp, const Value& item, const Value& attribute, bool case_sensitive) {
+Value sort_key(Interpreter& interp, const Value& item, const Value& attribute,
+               bool case_sensitive) {
   const Value key = get_path(interp, item, attribute);
   return case_sensitive ? key : lower_if_string(key);
 }
@@ -87,7 +88,8 @@ std::optional<double> parse_python_float(const std::string& text) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '_') {
-      const bool between = i > 0 && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
+      const bool between = i > 0 && i + 1 < s.size() &&
+                           std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
                            std::isdigit(static_cast<unsigned char>(s[i + 1]));
       if (!between) return std::nullopt;
       continue;
@@ -133,12 +135,23 @@ std::string html_escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -153,7 +166,8 @@ Value select_items(Interpreter& interp, const Value& value, CallArgs& args, bool
   Value attribute;
   if (by_attribute) {
     if (args.positional.empty()) {
-      throw TemplateRuntimeError(std::string(filter_name) + ": missing parameter for attribute name");
+      throw TemplateRuntimeError(std::string(filter_name) +
+                                 ": missing parameter for attribute name");
     }
     attribute = args.positional[0];
     offset = 1;
@@ -162,7 +176,8 @@ Value select_items(Interpreter& interp, const Value& value, CallArgs& args, bool
   CallArgs test_args;
   if (args.positional.size() > offset) {
     const Value& name = args.positional[offset];
-    if (!name.is_string()) throw TemplateRuntimeError(std::string(filter_name) + ": test name must be a string");
+    if (!name.is_string())
+      throw TemplateRuntimeError(std::string(filter_name) + ": test name must be a string");
     test = name.as_string();
     test_args.positional.assign(args.positional.begin() + offset + 1, args.positional.end());
     test_args.keyword = args.keyword;
@@ -188,7 +203,8 @@ Value f_abs(Interpreter&, const Value& v, CallArgs& args) {
   expect_no_args("abs", args);
   if (v.is_float()) return Value(std::fabs(v.as_float()));
   if (v.is_int() || v.is_bool()) {
-    if (v.to_int() == INT64_MIN) throw TemplateRuntimeError("integer result out of the 64-bit range");
+    if (v.to_int() == INT64_MIN)
+      throw TemplateRuntimeError("integer result out of the 64-bit range");
     return Value(v.to_int() < 0 ? -v.to_int() : v.to_int());
   }
   if (v.is_undefined()) throw_undefined(v);
@@ -235,7 +251,8 @@ Value f_capitalize(Interpreter&, const Value& v, CallArgs& args) {
 
 Value f_center(Interpreter& interp, const Value& v, CallArgs& args) {
   CallArgs method_args = args;
-  if (method_args.positional.empty() && method_args.keyword.empty()) method_args.positional.push_back(Value(80));
+  if (method_args.positional.empty() && method_args.keyword.empty())
+    method_args.positional.push_back(Value(80));
   return interp.call(interp.get_attribute(Value(soft_str(v)), "center"), method_args);
 }
 
@@ -245,7 +262,7 @@ Value f_default(Interpreter&, const Value& v, CallArgs& args) {
   return v;
 }
 
-Value f_dictsort(Interpreter& interp, const Value& v, CallArgs& args) {
+Value f_dictsort(Interpreter&, const Value& v, CallArgs& args) {
   ArgParser a("dictsort", args, {"case_sensitive", "by", "reverse"});
   if (!v.is_dict()) throw TemplateRuntimeError("dictsort: value is not a mapping");
   const std::string by = a.get_string(1, "key");
@@ -258,7 +275,6 @@ Value f_dictsort(Interpreter& interp, const Value& v, CallArgs& args) {
     const Value& key = by == "key" ? k : val;
     keyed.emplace_back(case_sensitive ? key : lower_if_string(key), Value::tuple({k, val}));
   }
-  (void)interp;
   stable_sort_by(keyed, a.get_bool(2, false));
   std::vector<Value> out;
   for (auto& [key, item] : keyed) out.push_back(std::move(item));
@@ -289,7 +305,8 @@ Value f_filesizeformat(Interpreter&, const Value& v, CallArgs& args) {
   for (int i = 0; i < 8; ++i) {
     unit *= base;
     if (bytes < unit || i == 7) {
-      std::snprintf(buf, sizeof buf, "%.1f %s", base * bytes / unit, binary ? kBinary[i] : kDecimal[i]);
+      std::snprintf(buf, sizeof buf, "%.1f %s", base * bytes / unit,
+                    binary ? kBinary[i] : kDecimal[i]);
       break;
     }
   }
@@ -299,7 +316,8 @@ Value f_filesizeformat(Interpreter&, const Value& v, CallArgs& args) {
 Value f_first(Interpreter&, const Value& v, CallArgs& args) {
   expect_no_args("first", args);
   if (v.is_list()) {
-    return v.as_list().empty() ? Value::undefined("No first item, sequence was empty.") : v.as_list().front();
+    return v.as_list().empty() ? Value::undefined("No first item, sequence was empty.")
+                               : v.as_list().front();
   }
   const std::vector<Value> items = iterate(v);
   return items.empty() ? Value::undefined("No first item, sequence was empty.") : items.front();
@@ -307,6 +325,7 @@ Value f_first(Interpreter&, const Value& v, CallArgs& args) {
 
 Value f_float(Interpreter&, const Value& v, CallArgs& args) {
   ArgParser a("float", args, {"default"});
+  if (v.is_undefined()) throw_undefined(v);  // float(Undefined) raises in Jinja
   const auto f = to_python_float(v);
   return f ? Value(*f) : a.get_or(0, Value(0.0));
 }
@@ -333,7 +352,14 @@ Value f_indent(Interpreter& interp, const Value& v, CallArgs& args) {
     interp.check_size(static_cast<uint64_t>(std::max<int64_t>(width, 0)));
     indention.assign(static_cast<size_t>(std::max<int64_t>(width, 0)), ' ');
   }
-  const std::vector<std::string> lines = pystr::splitlines(soft_str(v) + "\n", false);
+  // Jinja appends "\n" to the value itself, so anything but a string fails as it does there.
+  if (v.is_undefined()) throw_undefined(v);
+  if (!v.is_string()) {
+    throw TemplateRuntimeError(
+        v.is_list() ? "'" + v.python_type() + "' object has no attribute 'splitlines'"
+                    : "unsupported operand type(s) for +=: '" + v.python_type() + "' and 'str'");
+  }
+  const std::vector<std::string> lines = pystr::splitlines(v.as_string() + "\n", false);
   std::string out;
   const bool blank = a.get_bool(2, false);
   if (a.get_bool(1, false)) out += indention;
@@ -351,12 +377,14 @@ Value f_indent(Interpreter& interp, const Value& v, CallArgs& args) {
 Value f_int(Interpreter&, const Value& v, CallArgs& args) {
   ArgParser a("int", args, {"default", "base"});
   const int64_t base = a.get_int(1, 10);
+  if (v.is_undefined()) throw_undefined(v);  // int(Undefined) raises in Jinja
   if (v.is_int() || v.is_bool()) return Value(v.to_int());
   if (v.is_string()) {
     if (const auto n = parse_python_int(v.as_string(), base)) return Value(*n);
   }
   if (const auto f = to_python_float(v)) {
-    if (std::isfinite(*f) && std::fabs(*f) < 9.2e18) return Value(static_cast<int64_t>(std::trunc(*f)));
+    if (std::isfinite(*f) && std::fabs(*f) < 9.2e18)
+      return Value(static_cast<int64_t>(std::trunc(*f)));
   }
   return a.get_or(0, Value(0));
 }
@@ -386,7 +414,6 @@ Value f_join(Interpreter& interp, const Value& v, CallArgs& args) {
 
 Value f_last(Interpreter&, const Value& v, CallArgs& args) {
   expect_no_args("last", args);
-  if (v.is_undefined()) throw_undefined(v);  // reversed(Undefined) fails in Jinja too
   const std::vector<Value> items = iterate(v);
   return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
 }
@@ -408,6 +435,7 @@ Value f_lower(Interpreter&, const Value& v, CallArgs& args) {
 
 Value f_map(Interpreter& interp, const Value& v, CallArgs& args) {
   std::vector<Value> out;
+  if (!v.truthy()) return list_of({});  // Jinja does not even iterate a false value
   const auto attribute_kw = std::find_if(args.keyword.begin(), args.keyword.end(),
                                          [](const auto& kw) { return kw.first == "attribute"; });
   if (args.positional.empty() && attribute_kw != args.keyword.end()) {
@@ -439,7 +467,8 @@ Value f_map(Interpreter& interp, const Value& v, CallArgs& args) {
   return list_of(std::move(out));
 }
 
-Value min_or_max(Interpreter& interp, const Value& v, CallArgs& args, bool want_max, const char* name) {
+Value min_or_max(Interpreter& interp, const Value& v, CallArgs& args, bool want_max,
+                 const char* name) {
   ArgParser a(name, args, {"case_sensitive", "attribute"});
   const std::vector<Value> items = iterate(v);
   if (items.empty()) return Value::undefined("No aggregated item, sequence was empty.");
@@ -457,18 +486,30 @@ Value min_or_max(Interpreter& interp, const Value& v, CallArgs& args, bool want_
   return items[best];
 }
 
-Value f_max(Interpreter& interp, const Value& v, CallArgs& args) { return min_or_max(interp, v, args, true, "max"); }
-Value f_min(Interpreter& interp, const Value& v, CallArgs& args) { return min_or_max(interp, v, args, false, "min"); }
+Value f_max(Interpreter& interp, const Value& v, CallArgs& args) {
+  return min_or_max(interp, v, args, true, "max");
+}
+Value f_min(Interpreter& interp, const Value& v, CallArgs& args) {
+  return min_or_max(interp, v, args, false, "min");
+}
 
 Value f_pprint(Interpreter&, const Value& v, CallArgs& args) {
   expect_no_args("pprint", args);
   return Value(v.repr());
 }
 
-Value f_reject(Interpreter& interp, const Value& v, CallArgs& args) { return select_items(interp, v, args, false, false, "reject"); }
-Value f_rejectattr(Interpreter& interp, const Value& v, CallArgs& args) { return select_items(interp, v, args, false, true, "rejectattr"); }
-Value f_select(Interpreter& interp, const Value& v, CallArgs& args) { return select_items(interp, v, args, true, false, "select"); }
-Value f_selectattr(Interpreter& interp, const Value& v, CallArgs& args) { return select_items(interp, v, args, true, true, "selectattr"); }
+Value f_reject(Interpreter& interp, const Value& v, CallArgs& args) {
+  return select_items(interp, v, args, false, false, "reject");
+}
+Value f_rejectattr(Interpreter& interp, const Value& v, CallArgs& args) {
+  return select_items(interp, v, args, false, true, "rejectattr");
+}
+Value f_select(Interpreter& interp, const Value& v, CallArgs& args) {
+  return select_items(interp, v, args, true, false, "select");
+}
+Value f_selectattr(Interpreter& interp, const Value& v, CallArgs& args) {
+  return select_items(interp, v, args, true, true, "selectattr");
+}
 
 Value f_replace(Interpreter& interp, const Value& v, CallArgs& args) {
   ArgParser a("replace", args, {"old", "new", "count"}, 2);
@@ -698,7 +739,8 @@ Value f_unique(Interpreter& interp, const Value& v, CallArgs& args) {
   std::vector<Value> out;
   for (const Value& item : iterate(v)) {
     Value key = sort_key(interp, item, a.get(1), case_sensitive);
-    const bool dup = std::any_of(seen.begin(), seen.end(), [&](const Value& s) { return py_equal(s, key); });
+    const bool dup =
+        std::any_of(seen.begin(), seen.end(), [&](const Value& s) { return py_equal(s, key); });
     if (!dup) {
       seen.push_back(std::move(key));
       out.push_back(item);
@@ -718,8 +760,9 @@ Value f_wordcount(Interpreter&, const Value& v, CallArgs& args) {
   int64_t words = 0;
   bool in_word = false;
   for (char32_t c : pystr::decode(soft_str(v))) {
-    const bool word_char = c == '_' || pystr::is_alpha(c) || pystr::is_digit(c) ||
-                           (c >= 0x80 && !pystr::is_space(c) && pystr::is_printable(c) && c > 0x2FFF);
+    const bool word_char =
+        c == '_' || pystr::is_alpha(c) || pystr::is_digit(c) ||
+        (c >= 0x80 && !pystr::is_space(c) && pystr::is_printable(c) && c > 0x2FFF);
     if (word_char && !in_word) ++words;
     in_word = word_char;
   }

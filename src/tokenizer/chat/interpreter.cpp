@@ -1,6 +1,8 @@
 // Tree-walking evaluation of templates with Jinja's scoping and undefined semantics.
 #include "tokenizer/chat/interpreter.h"
 
+#include <algorithm>
+
 #include "tokenizer/chat/callables.h"
 #include "tokenizer/chat/filters.h"
 #include "tokenizer/chat/jinja_tests.h"
@@ -15,7 +17,7 @@ using namespace ast;
 
 // Nested evaluation (expressions in statements in macros in loops ...) deeper than this is
 // refused; it keeps the C++ stack well within a thread's default size.
-constexpr int kMaxEvalDepth = 2000;
+constexpr int kMaxEvalDepth = 1000;
 
 uint64_t size_of(const Value& v) {
   if (v.is_string()) return v.as_string().size();
@@ -32,8 +34,8 @@ std::string object_type_repr(const Value& v) {
 }
 
 Value missing_attribute(const Value& obj, std::string_view name) {
-  return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" +
-                          std::string(name) + "'");
+  return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + std::string(name) +
+                          "'");
 }
 
 Value missing_element(const Value& obj, const Value& key) {
@@ -141,7 +143,8 @@ class LoopObject : public Object {
     if (name == "changed") {
       auto shared = shared_;
       return make_function("changed", [shared](Interpreter&, CallArgs& args) {
-        bool changed = !shared->changed_called || shared->last_changed.size() != args.positional.size();
+        bool changed =
+            !shared->changed_called || shared->last_changed.size() != args.positional.size();
         for (size_t k = 0; !changed && k < args.positional.size(); ++k) {
           changed = !py_equal(shared->last_changed[k], args.positional[k]);
         }
@@ -317,8 +320,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& stmt) {
       return Flow::kNormal;
     }
     case StmtKind::kSetBlock:
-      exec_set_block(static_cast<const SetBlockStmt&>(stmt));
-      return Flow::kNormal;
+      return exec_set_block(static_cast<const SetBlockStmt&>(stmt));
     case StmtKind::kMacro: {
       const auto& node = static_cast<const MacroStmt&>(stmt);
       captured_frames_.push_back(frame_);
@@ -329,8 +331,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& stmt) {
       exec_call_block(static_cast<const CallBlockStmt&>(stmt));
       return Flow::kNormal;
     case StmtKind::kFilterBlock:
-      exec_filter_block(static_cast<const FilterBlockStmt&>(stmt));
-      return Flow::kNormal;
+      return exec_filter_block(static_cast<const FilterBlockStmt&>(stmt));
     case StmtKind::kWith: {
       const auto& node = static_cast<const WithStmt&>(stmt);
       std::vector<Value> values;
@@ -404,13 +405,12 @@ void Interpreter::assign(const Target& target, const Value& value) {
       const std::vector<Value> items = iterate(value);
       const size_t want = target.items.size();
       if (items.size() < want) {
-        throw TemplateRuntimeError("not enough values to unpack (expected " +
-                                   std::to_string(want) + ", got " +
-                                   std::to_string(items.size()) + ")");
+        throw TemplateRuntimeError("not enough values to unpack (expected " + std::to_string(want) +
+                                   ", got " + std::to_string(items.size()) + ")");
       }
       if (items.size() > want) {
-        throw TemplateRuntimeError("too many values to unpack (expected " +
-                                   std::to_string(want) + ")");
+        throw TemplateRuntimeError("too many values to unpack (expected " + std::to_string(want) +
+                                   ")");
       }
       for (size_t i = 0; i < want; ++i) assign(target.items[i], items[i]);
       return;
@@ -427,15 +427,18 @@ void Interpreter::assign(const Target& target, const Value& value) {
   }
 }
 
-std::string Interpreter::capture(const Body& body, std::shared_ptr<Frame> frame) {
-  std::string text;
-  ScopeSwap scope(frame_, out_, std::move(frame), &text);
-  exec_body(body);
-  return text;
+Interpreter::Flow Interpreter::capture(const Body& body, std::shared_ptr<Frame> frame,
+                                       std::string* text) {
+  ScopeSwap scope(frame_, out_, std::move(frame), text);
+  return exec_body(body);
 }
 
-void Interpreter::exec_set_block(const SetBlockStmt& node) {
-  Value v(capture(node.body, new_frame(frame_)));
+Interpreter::Flow Interpreter::exec_set_block(const SetBlockStmt& node) {
+  std::string text;
+  // A break or continue inside the block ends the iteration before the assignment, as in Jinja.
+  const Flow flow = capture(node.body, new_frame(frame_), &text);
+  if (flow != Flow::kNormal) return flow;
+  Value v(std::move(text));
   if (node.filter) {
     const Value* saved = block_input_;
     block_input_ = &v;
@@ -444,6 +447,7 @@ void Interpreter::exec_set_block(const SetBlockStmt& node) {
     v = std::move(filtered);
   }
   assign(node.target, v);
+  return Flow::kNormal;
 }
 
 void Interpreter::exec_call_block(const CallBlockStmt& node) {
@@ -453,13 +457,17 @@ void Interpreter::exec_call_block(const CallBlockStmt& node) {
   emit(result.str());
 }
 
-void Interpreter::exec_filter_block(const FilterBlockStmt& node) {
-  const Value text(capture(node.body, new_frame(frame_)));
+Interpreter::Flow Interpreter::exec_filter_block(const FilterBlockStmt& node) {
+  std::string body_text;
+  const Flow flow = capture(node.body, new_frame(frame_), &body_text);
+  if (flow != Flow::kNormal) return flow;  // Jinja drops the block's text on break/continue
+  const Value text(std::move(body_text));
   const Value* saved = block_input_;
   block_input_ = &text;
   const Value result = eval(*node.filter);
   block_input_ = saved;
   emit(result.str());
+  return Flow::kNormal;
 }
 
 Value Interpreter::call_macro(const MacroDef& def, const std::shared_ptr<Frame>& closure,
@@ -583,9 +591,12 @@ Value Interpreter::eval(const Expr& expr) {
       const Value operand = eval(*node.operand);
       pos_ = expr.pos;
       switch (node.op) {
-        case UnaryOp::kNot: return Value(!operand.truthy());
-        case UnaryOp::kNeg: return negate(operand);
-        case UnaryOp::kPos: return unary_plus(operand);
+        case UnaryOp::kNot:
+          return Value(!operand.truthy());
+        case UnaryOp::kNeg:
+          return negate(operand);
+        case UnaryOp::kPos:
+          return unary_plus(operand);
       }
       return Value();
     }
@@ -639,7 +650,8 @@ Value Interpreter::eval_item(const ItemExpr& node) {
   if (bad_bound) return Value::undefined(object_type_repr(obj) + " has no element slice");
   if (obj.is_string()) {
     const std::string& s = obj.as_string();
-    return Value(pystr::slice(s, pystr::slice_range(static_cast<int64_t>(pystr::length(s)), start, stop, step)));
+    return Value(pystr::slice(
+        s, pystr::slice_range(static_cast<int64_t>(pystr::length(s)), start, stop, step)));
   }
   if (obj.is_list()) {
     const auto& items = obj.as_list();
@@ -716,7 +728,8 @@ Value Interpreter::eval_filter(const FilterExpr& node) {
 
 Value Interpreter::apply_filter(std::string_view name, const Value& operand, CallArgs& args) {
   const FilterFn fn = find_filter(name);
-  if (fn == nullptr) throw TemplateRuntimeError("No filter named '" + std::string(name) + "' found.");
+  if (fn == nullptr)
+    throw TemplateRuntimeError("No filter named '" + std::string(name) + "' found.");
   Value result = fn(*this, operand, args);
   charge(size_of(result));
   return result;
@@ -735,14 +748,30 @@ Value Interpreter::eval_compare(const CompareExpr& node) {
     pos_ = node.pos;
     bool ok = false;
     switch (op) {
-      case CompareOp::kEq: ok = py_equal(left, right); break;
-      case CompareOp::kNe: ok = !py_equal(left, right); break;
-      case CompareOp::kLt: ok = py_compare(left, right, "<") < 0; break;
-      case CompareOp::kLe: ok = py_compare(left, right, "<=") <= 0; break;
-      case CompareOp::kGt: ok = py_compare(left, right, ">") > 0; break;
-      case CompareOp::kGe: ok = py_compare(left, right, ">=") >= 0; break;
-      case CompareOp::kIn: ok = contains(right, left); break;
-      case CompareOp::kNotIn: ok = !contains(right, left); break;
+      case CompareOp::kEq:
+        ok = py_equal(left, right);
+        break;
+      case CompareOp::kNe:
+        ok = !py_equal(left, right);
+        break;
+      case CompareOp::kLt:
+        ok = py_compare(left, right, "<") < 0;
+        break;
+      case CompareOp::kLe:
+        ok = py_compare(left, right, "<=") <= 0;
+        break;
+      case CompareOp::kGt:
+        ok = py_compare(left, right, ">") > 0;
+        break;
+      case CompareOp::kGe:
+        ok = py_compare(left, right, ">=") >= 0;
+        break;
+      case CompareOp::kIn:
+        ok = contains(right, left);
+        break;
+      case CompareOp::kNotIn:
+        ok = !contains(right, left);
+        break;
     }
     if (!ok) return Value(false);
     left = std::move(right);

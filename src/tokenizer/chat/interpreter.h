@@ -55,8 +55,7 @@ class Interpreter {
   const RenderLimits& limits() const { return limits_; }
 
   // Runs a macro body with bound arguments; used by macro objects.
-  Value call_macro(const ast::MacroDef& def, const std::shared_ptr<Frame>& closure,
-                   CallArgs& args);
+  Value call_macro(const ast::MacroDef& def, const std::shared_ptr<Frame>& closure, CallArgs& args);
   // Runs a recursive loop's body over new items one level deeper; used by `loop(...)`.
   Value recurse_loop(const ast::ForStmt& node, const std::shared_ptr<Frame>& frame,
                      const Value& iterable, int depth);
@@ -67,13 +66,13 @@ class Interpreter {
   Flow exec_body(const ast::Body& body);
   Flow exec(const ast::Stmt& stmt);
   void exec_for(const ast::ForStmt& node, const Value& iterable, int depth);
-  void exec_set_block(const ast::SetBlockStmt& node);
+  Flow exec_set_block(const ast::SetBlockStmt& node);
   void exec_call_block(const ast::CallBlockStmt& node);
-  void exec_filter_block(const ast::FilterBlockStmt& node);
+  Flow exec_filter_block(const ast::FilterBlockStmt& node);
   void exec_with(const ast::WithStmt& node);
   void assign(const ast::Target& target, const Value& value);
-  // Renders `body` in a new frame (child of the current one) into a string.
-  std::string capture(const ast::Body& body, std::shared_ptr<Frame> frame);
+  // Renders `body` in `frame` into *text; returns how the body ended (break/continue).
+  Flow capture(const ast::Body& body, std::shared_ptr<Frame> frame, std::string* text);
   void emit(std::string_view text);
 
   Value eval(const ast::Expr& expr);

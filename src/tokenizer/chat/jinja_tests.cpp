@@ -29,126 +29,162 @@ int compare_for_test(const Value& a, CallArgs& args, std::string_view test, std:
   return py_compare(a, one_arg(test, args), op);
 }
 
-int64_t integer_operand(const Value& v, std::string_view test) {
-  if (v.is_undefined()) throw_undefined(v);
-  if (v.is_int() || v.is_bool()) return v.to_int();
-  throw TemplateRuntimeError("test '" + std::string(test) + "' needs an integer, not " +
-                             v.python_type());
+// Python's `value % divisor`, for the parity tests; floats allowed as Python allows them.
+Value modulo(Interpreter& interp, const Value& v, const Value& divisor) {
+  return binary_op(interp, ast::BinaryOp::kMod, v, divisor);
 }
 
-bool test_eq(Interpreter&, const Value& v, CallArgs& args) { return py_equal(v, one_arg("eq", args)); }
-bool test_ne(Interpreter&, const Value& v, CallArgs& args) { return !py_equal(v, one_arg("ne", args)); }
-bool test_lt(Interpreter&, const Value& v, CallArgs& args) { return compare_for_test(v, args, "lt", "<") < 0; }
-bool test_le(Interpreter&, const Value& v, CallArgs& args) { return compare_for_test(v, args, "le", "<=") <= 0; }
-bool test_gt(Interpreter&, const Value& v, CallArgs& args) { return compare_for_test(v, args, "gt", ">") > 0; }
-bool test_ge(Interpreter&, const Value& v, CallArgs& args) { return compare_for_test(v, args, "ge", ">=") >= 0; }
+bool test_eq(Interpreter&, const Value& v, CallArgs& args) {
+  return py_equal(v, one_arg("eq", args));
+}
+bool test_ne(Interpreter&, const Value& v, CallArgs& args) {
+  return !py_equal(v, one_arg("ne", args));
+}
+bool test_lt(Interpreter&, const Value& v, CallArgs& args) {
+  return compare_for_test(v, args, "lt", "<") < 0;
+}
+bool test_le(Interpreter&, const Value& v, CallArgs& args) {
+  return compare_for_test(v, args, "le", "<=") <= 0;
+}
+bool test_gt(Interpreter&, const Value& v, CallArgs& args) {
+  return compare_for_test(v, args, "gt", ">") > 0;
+}
+bool test_ge(Interpreter&, const Value& v, CallArgs& args) {
+  return compare_for_test(v, args, "ge", ">=") >= 0;
+}
 
 const std::unordered_map<std::string_view, TestFn>& tests() {
   static const std::unordered_map<std::string_view, TestFn> table = {
-      {"defined", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"defined",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("defined", args);
          return !v.is_undefined();
        }},
-      {"undefined", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"undefined",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("undefined", args);
          return v.is_undefined();
        }},
-      {"none", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"none",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("none", args);
          return v.is_none();
        }},
-      {"boolean", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"boolean",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("boolean", args);
          return v.is_bool();
        }},
-      {"false", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"false",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("false", args);
          return v.is_bool() && !v.as_bool();
        }},
-      {"true", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"true",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("true", args);
          return v.is_bool() && v.as_bool();
        }},
-      {"integer", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"integer",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("integer", args);
          return v.is_int();
        }},
-      {"float", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"float",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("float", args);
          return v.is_float();
        }},
-      {"number", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"number",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("number", args);
          return v.is_number();  // Python's bool is an int, so True is a number
        }},
-      {"string", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"string",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("string", args);
          return v.is_string();
        }},
-      {"mapping", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"mapping",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("mapping", args);
          return v.is_dict();
        }},
-      {"iterable", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"iterable",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("iterable", args);
          // Undefined iterates as empty, so Jinja calls it iterable too.
          return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
        }},
-      {"sequence", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"sequence",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("sequence", args);
          // Anything with len() and [] : str, list, tuple, dict, and undefined.
          return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined();
        }},
-      {"callable", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"callable",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("callable", args);
          return v.is_callable();
        }},
-      {"lower", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"lower",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("lower", args);
          return pystr::is_lower(v.str());
        }},
-      {"upper", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"upper",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("upper", args);
          return pystr::is_upper(v.str());
        }},
-      {"escaped", [](Interpreter&, const Value&, CallArgs& args) {
+      {"escaped",
+       [](Interpreter&, const Value&, CallArgs& args) {
          no_args("escaped", args);
          return false;  // there is no Markup type: nothing is marked as escaped
        }},
-      {"odd", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"odd",
+       [](Interpreter& interp, const Value& v, CallArgs& args) {
          no_args("odd", args);
-         const int64_t n = integer_operand(v, "odd");
-         return n % 2 != 0;
+         return py_equal(modulo(interp, v, Value(2)), Value(1));
        }},
-      {"even", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"even",
+       [](Interpreter& interp, const Value& v, CallArgs& args) {
          no_args("even", args);
-         return integer_operand(v, "even") % 2 == 0;
+         return py_equal(modulo(interp, v, Value(2)), Value(0));
        }},
-      {"divisibleby", [](Interpreter&, const Value& v, CallArgs& args) {
-         const int64_t d = integer_operand(one_arg("divisibleby", args), "divisibleby");
-         if (d == 0) throw TemplateRuntimeError("integer division or modulo by zero");
-         return integer_operand(v, "divisibleby") % d == 0;
+      {"divisibleby",
+       [](Interpreter& interp, const Value& v, CallArgs& args) {
+         return py_equal(modulo(interp, v, one_arg("divisibleby", args)), Value(0));
        }},
-      {"sameas", [](Interpreter&, const Value& v, CallArgs& args) {
-         return v.same_object(one_arg("sameas", args));
-       }},
-      {"in", [](Interpreter&, const Value& v, CallArgs& args) {
-         return contains(one_arg("in", args), v);
-       }},
-      {"filter", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"sameas", [](Interpreter&, const Value& v,
+                    CallArgs& args) { return v.same_object(one_arg("sameas", args)); }},
+      {"in", [](Interpreter&, const Value& v,
+                CallArgs& args) { return contains(one_arg("in", args), v); }},
+      {"filter",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("filter", args);
          return v.is_string() && is_filter(v.as_string());
        }},
-      {"test", [](Interpreter&, const Value& v, CallArgs& args) {
+      {"test",
+       [](Interpreter&, const Value& v, CallArgs& args) {
          no_args("test", args);
          return v.is_string() && find_test(v.as_string()) != nullptr;
        }},
-      {"eq", test_eq}, {"equalto", test_eq}, {"==", test_eq},
-      {"ne", test_ne}, {"!=", test_ne},
-      {"lt", test_lt}, {"lessthan", test_lt}, {"<", test_lt},
-      {"le", test_le}, {"<=", test_le},
-      {"gt", test_gt}, {"greaterthan", test_gt}, {">", test_gt},
-      {"ge", test_ge}, {">=", test_ge},
+      {"eq", test_eq},
+      {"equalto", test_eq},
+      {"==", test_eq},
+      {"ne", test_ne},
+      {"!=", test_ne},
+      {"lt", test_lt},
+      {"lessthan", test_lt},
+      {"<", test_lt},
+      {"le", test_le},
+      {"<=", test_le},
+      {"gt", test_gt},
+      {"greaterthan", test_gt},
+      {">", test_gt},
+      {"ge", test_ge},
+      {">=", test_ge},
   };
   return table;
 }

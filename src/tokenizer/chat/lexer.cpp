@@ -54,9 +54,7 @@ class Lexer {
     return pos;
   }
 
-  bool starts_with(size_t pos, std::string_view s) const {
-    return src_.substr(pos, s.size()) == s;
-  }
+  bool starts_with(size_t pos, std::string_view s) const { return src_.substr(pos, s.size()) == s; }
 
   // Data before a tag, with the tag's whitespace control applied. `lstrip` is false for `{{`,
   // which lstrip_blocks leaves alone.
@@ -332,7 +330,8 @@ class Lexer {
   // letter (Python identifiers are Unicode); 0 otherwise.
   size_t name_char_at(size_t p, bool start) const {
     const char c = src_[p];
-    if (static_cast<unsigned char>(c) < 0x80) return (start ? is_name_start(c) : is_name_char(c)) ? 1 : 0;
+    if (static_cast<unsigned char>(c) < 0x80)
+      return (start ? is_name_start(c) : is_name_char(c)) ? 1 : 0;
     const size_t n = pystr::char_bytes(src_, p);
     const char32_t cp = pystr::decode(src_.substr(p, n))[0];
     return pystr::is_alpha(cp) ? n : 0;
@@ -398,19 +397,46 @@ class Lexer {
       const char e = src_[p + 1];
       p += 2;
       switch (e) {
-        case '\n': break;  // backslash-newline: both disappear
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
-        case 'x': pystr::append_utf8(out, hex_value(p, 2, "\\xXX")); p += 2; break;
-        case 'u': pystr::append_utf8(out, hex_value(p, 4, "\\uXXXX")); p += 4; break;
+        case '\n':
+          break;  // backslash-newline: both disappear
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '\'':
+          out.push_back('\'');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
+        case 'x':
+          pystr::append_utf8(out, hex_value(p, 2, "\\xXX"));
+          p += 2;
+          break;
+        case 'u':
+          pystr::append_utf8(out, hex_value(p, 4, "\\uXXXX"));
+          p += 4;
+          break;
         case 'U': {
           const uint32_t v = hex_value(p, 8, "\\UXXXXXXXX");
           if (v > 0x10FFFF) fail("illegal Unicode character", p - 2);
@@ -418,7 +444,8 @@ class Lexer {
           p += 8;
           break;
         }
-        case 'N': fail("\\N{...} escapes are not supported", p - 2);
+        case 'N':
+          fail("\\N{...} escapes are not supported", p - 2);
         default:
           if (e >= '0' && e <= '7') {
             uint32_t v = e - '0';

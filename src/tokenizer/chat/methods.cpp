@@ -57,8 +57,8 @@ bool starts_or_ends(const Value& self, const Value& affix, bool ends, std::strin
   const std::string& s = self.as_string();
   auto test = [&](const Value& v) {
     if (!v.is_string()) {
-      throw TemplateRuntimeError(std::string(name) +
-                                 " first arg must be str or a tuple of str, not " + v.python_type());
+      throw TemplateRuntimeError(
+          std::string(name) + " first arg must be str or a tuple of str, not " + v.python_type());
     }
     const std::string& x = v.as_string();
     if (x.size() > s.size()) return false;
@@ -80,106 +80,131 @@ bool is_alnum(char32_t c) { return pystr::is_alpha(c) || pystr::is_digit(c); }
 
 const MethodTable& string_methods() {
   static const MethodTable table = {
-      {"strip", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"strip",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("strip", args, {"chars"});
          return Value(pystr::strip(self.as_string(), optional_string(a, 0), true, true));
        }},
-      {"lstrip", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"lstrip",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("lstrip", args, {"chars"});
          return Value(pystr::strip(self.as_string(), optional_string(a, 0), true, false));
        }},
-      {"rstrip", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"rstrip",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("rstrip", args, {"chars"});
          return Value(pystr::strip(self.as_string(), optional_string(a, 0), false, true));
        }},
-      {"split", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"split",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("split", args, {"sep", "maxsplit"});
-         return string_list(pystr::split(self.as_string(), optional_string(a, 0), a.get_int(1, -1)));
+         return string_list(
+             pystr::split(self.as_string(), optional_string(a, 0), a.get_int(1, -1)));
        }},
-      {"rsplit", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"rsplit",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("rsplit", args, {"sep", "maxsplit"});
-         return string_list(pystr::rsplit(self.as_string(), optional_string(a, 0), a.get_int(1, -1)));
+         return string_list(
+             pystr::rsplit(self.as_string(), optional_string(a, 0), a.get_int(1, -1)));
        }},
-      {"splitlines", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"splitlines",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("splitlines", args, {"keepends"});
          return string_list(pystr::splitlines(self.as_string(), a.get_bool(0, false)));
        }},
-      {"startswith", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"startswith",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("startswith", args, {"prefix"}, 1);
          return Value(starts_or_ends(self, a.get(0), false, "startswith"));
        }},
-      {"endswith", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"endswith",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("endswith", args, {"suffix"}, 1);
          return Value(starts_or_ends(self, a.get(0), true, "endswith"));
        }},
-      {"upper", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"upper",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("upper", args);
          return Value(pystr::upper(self.as_string()));
        }},
-      {"lower", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"lower",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("lower", args);
          return Value(pystr::lower(self.as_string()));
        }},
-      {"casefold", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"casefold",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("casefold", args);
          return Value(pystr::lower(self.as_string()));
        }},
-      {"title", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"title",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("title", args);
          return Value(pystr::title(self.as_string()));
        }},
-      {"capitalize", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"capitalize",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("capitalize", args);
          return Value(pystr::capitalize(self.as_string()));
        }},
-      {"swapcase", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"swapcase",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("swapcase", args);
          return Value(pystr::swapcase(self.as_string()));
        }},
-      {"replace", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"replace",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("replace", args, {"old", "new", "count"}, 2);
          const std::string old = a.get_string(0, "");
          const std::string replacement = a.get_string(1, "");
          const int64_t count = a.get_int(2, -1);
          const std::string& s = self.as_string();
          // Refuse before building: the result can be far larger than the input.
-         const int64_t hits = old.empty() ? static_cast<int64_t>(pystr::length(s)) + 1 : pystr::count(s, old);
+         const int64_t hits =
+             old.empty() ? static_cast<int64_t>(pystr::length(s)) + 1 : pystr::count(s, old);
          const int64_t done = count < 0 ? hits : std::min(hits, count);
          interp.check_size(s.size() + static_cast<uint64_t>(done) * replacement.size());
          return Value(pystr::replace(s, old, replacement, count));
        }},
-      {"find", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"find",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("find", args, {"sub"}, 1);
          return Value(pystr::find(self.as_string(), a.get_string(0, "")));
        }},
-      {"rfind", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"rfind",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("rfind", args, {"sub"}, 1);
          return Value(pystr::rfind(self.as_string(), a.get_string(0, "")));
        }},
-      {"index", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"index",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("index", args, {"sub"}, 1);
          const int64_t i = pystr::find(self.as_string(), a.get_string(0, ""));
          if (i < 0) throw TemplateRuntimeError("substring not found");
          return Value(i);
        }},
-      {"rindex", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"rindex",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("rindex", args, {"sub"}, 1);
          const int64_t i = pystr::rfind(self.as_string(), a.get_string(0, ""));
          if (i < 0) throw TemplateRuntimeError("substring not found");
          return Value(i);
        }},
-      {"count", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"count",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("count", args, {"sub"}, 1);
          return Value(pystr::count(self.as_string(), a.get_string(0, "")));
        }},
-      {"join", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"join",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("join", args, {"iterable"}, 1);
          std::string out;
          size_t i = 0;
          for (const Value& item : iterate(a.get(0))) {
            if (!item.is_string()) {
              throw TemplateRuntimeError("sequence item " + std::to_string(i) +
-                                        ": expected str instance, " + item.python_type() + " found");
+                                        ": expected str instance, " + item.python_type() +
+                                        " found");
            }
            if (i++ > 0) out += self.as_string();
            out += item.as_string();
@@ -187,22 +212,27 @@ const MethodTable& string_methods() {
          }
          return Value(std::move(out));
        }},
-      {"format", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"format",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          return Value(brace_format(interp, self.as_string(), args));
        }},
-      {"center", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"center",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("center", args, {"width", "fillchar"}, 1);
          return Value(justify(interp, self.as_string(), a.get_int(0, 0), a, '^'));
        }},
-      {"ljust", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"ljust",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("ljust", args, {"width", "fillchar"}, 1);
          return Value(justify(interp, self.as_string(), a.get_int(0, 0), a, '<'));
        }},
-      {"rjust", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"rjust",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("rjust", args, {"width", "fillchar"}, 1);
          return Value(justify(interp, self.as_string(), a.get_int(0, 0), a, '>'));
        }},
-      {"zfill", [](Interpreter& interp, const Value& self, CallArgs& args) {
+      {"zfill",
+       [](Interpreter& interp, const Value& self, CallArgs& args) {
          ArgParser a("zfill", args, {"width"}, 1);
          const int64_t width = a.get_int(0, 0);
          std::string s = self.as_string();
@@ -213,66 +243,81 @@ const MethodTable& string_methods() {
          s.insert(at, static_cast<size_t>(width - len), '0');
          return Value(std::move(s));
        }},
-      {"partition", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"partition",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("partition", args, {"sep"}, 1);
          const std::string sep = a.get_string(0, "");
          if (sep.empty()) throw TemplateRuntimeError("empty separator");
          const std::string& s = self.as_string();
          const size_t at = s.find(sep);
          if (at == std::string::npos) return Value::tuple({Value(s), Value(""), Value("")});
-         return Value::tuple({Value(s.substr(0, at)), Value(sep), Value(s.substr(at + sep.size()))});
+         return Value::tuple(
+             {Value(s.substr(0, at)), Value(sep), Value(s.substr(at + sep.size()))});
        }},
-      {"rpartition", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"rpartition",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("rpartition", args, {"sep"}, 1);
          const std::string sep = a.get_string(0, "");
          if (sep.empty()) throw TemplateRuntimeError("empty separator");
          const std::string& s = self.as_string();
          const size_t at = s.rfind(sep);
          if (at == std::string::npos) return Value::tuple({Value(""), Value(""), Value(s)});
-         return Value::tuple({Value(s.substr(0, at)), Value(sep), Value(s.substr(at + sep.size()))});
+         return Value::tuple(
+             {Value(s.substr(0, at)), Value(sep), Value(s.substr(at + sep.size()))});
        }},
-      {"removeprefix", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"removeprefix",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("removeprefix", args, {"prefix"}, 1);
          const std::string p = a.get_string(0, "");
          const std::string& s = self.as_string();
          return Value(s.compare(0, p.size(), p) == 0 ? s.substr(p.size()) : s);
        }},
-      {"removesuffix", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"removesuffix",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("removesuffix", args, {"suffix"}, 1);
          const std::string p = a.get_string(0, "");
          const std::string& s = self.as_string();
-         const bool has = !p.empty() && s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+         const bool has =
+             !p.empty() && s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
          return Value(has ? s.substr(0, s.size() - p.size()) : s);
        }},
-      {"isdigit", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isdigit",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isdigit", args);
          return all_chars<pystr::is_digit>(self);
        }},
-      {"isdecimal", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isdecimal",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isdecimal", args);
          return all_chars<pystr::is_digit>(self);
        }},
-      {"isnumeric", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isnumeric",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isnumeric", args);
          return all_chars<pystr::is_digit>(self);
        }},
-      {"isalpha", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isalpha",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isalpha", args);
          return all_chars<pystr::is_alpha>(self);
        }},
-      {"isalnum", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isalnum",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isalnum", args);
          return all_chars<is_alnum>(self);
        }},
-      {"isspace", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isspace",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isspace", args);
          return all_chars<pystr::is_space>(self);
        }},
-      {"islower", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"islower",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("islower", args);
          return Value(pystr::is_lower(self.as_string()));
        }},
-      {"isupper", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"isupper",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("isupper", args);
          return Value(pystr::is_upper(self.as_string()));
        }},
@@ -289,26 +334,31 @@ Value dict_items(const Dict& d) {
 
 const MethodTable& dict_methods() {
   static const MethodTable table = {
-      {"items", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"items",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("items", args);
          return dict_items(self.as_dict());
        }},
-      {"keys", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"keys",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("keys", args);
          return Value::dict_view(iterate(self), Value::View::kKeys);
        }},
-      {"values", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"values",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("values", args);
          std::vector<Value> values;
          for (const auto& [k, v] : self.as_dict().items()) values.push_back(v);
          return Value::dict_view(std::move(values), Value::View::kValues);
        }},
-      {"get", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"get",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("get", args, {"key", "default"}, 1);
          const Value* v = self.as_dict().find(a.get(0));
          return v != nullptr ? *v : a.get_or(1, Value::none());
        }},
-      {"copy", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"copy",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("copy", args);
          return self;  // values are immutable, so sharing is copying
        }},
@@ -318,7 +368,8 @@ const MethodTable& dict_methods() {
 
 const MethodTable& list_methods() {
   static const MethodTable table = {
-      {"index", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"index",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("index", args, {"value"}, 1);
          const auto& items = self.as_list();
          for (size_t i = 0; i < items.size(); ++i) {
@@ -326,13 +377,15 @@ const MethodTable& list_methods() {
          }
          throw TemplateRuntimeError(a.get(0).repr() + " is not in list");
        }},
-      {"count", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"count",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          ArgParser a("count", args, {"value"}, 1);
          int64_t n = 0;
          for (const Value& v : self.as_list()) n += py_equal(v, a.get(0)) ? 1 : 0;
          return Value(n);
        }},
-      {"copy", [](Interpreter&, const Value& self, CallArgs& args) {
+      {"copy",
+       [](Interpreter&, const Value& self, CallArgs& args) {
          expect_no_args("copy", args);
          return self;
        }},

@@ -26,14 +26,22 @@ bool is_integral(const Value& v) { return v.is_int() || v.is_bool(); }
 
 const char* op_symbol(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kFloorDiv: return "//";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "** or pow()";
-    default: return "?";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kFloorDiv:
+      return "//";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "** or pow()";
+    default:
+      return "?";
   }
 }
 
@@ -71,7 +79,8 @@ Value int_pow(int64_t base, int64_t exp) {
 }
 
 Value repeat(Interpreter& interp, const Value& seq, int64_t times) {
-  if (times <= 0) return seq.is_string() ? Value("") : (seq.is_tuple() ? Value::tuple({}) : Value::list({}));
+  if (times <= 0)
+    return seq.is_string() ? Value("") : (seq.is_tuple() ? Value::tuple({}) : Value::list({}));
   if (seq.is_string()) {
     const std::string& s = seq.as_string();
     if (!s.empty() && static_cast<uint64_t>(times) > interp.limits().max_output_bytes / s.size()) {
@@ -84,7 +93,8 @@ Value repeat(Interpreter& interp, const Value& seq, int64_t times) {
     return Value(std::move(out));
   }
   const auto& items = seq.as_list();
-  if (!items.empty() && static_cast<uint64_t>(times) > interp.limits().max_output_bytes / items.size()) {
+  if (!items.empty() &&
+      static_cast<uint64_t>(times) > interp.limits().max_output_bytes / items.size()) {
     interp.check_size(interp.limits().max_output_bytes + 1);
   }
   interp.check_size(items.size() * times);
@@ -133,8 +143,10 @@ Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
     const double x = a.to_double();
     const double y = b.to_double();
     switch (op) {
-      case BinaryOp::kSub: return Value(x - y);
-      case BinaryOp::kMul: return Value(x * y);
+      case BinaryOp::kSub:
+        return Value(x - y);
+      case BinaryOp::kMul:
+        return Value(x * y);
       case BinaryOp::kFloorDiv:
         if (y == 0.0) throw TemplateRuntimeError("float floor division by zero");
         return Value(float_floordiv(x, y));
@@ -149,7 +161,8 @@ Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
           throw TemplateRuntimeError("a negative number raised to a fractional power is complex");
         }
         return Value(std::pow(x, y));
-      default: break;
+      default:
+        break;
     }
   } else {
     const int64_t x = a.to_int();
@@ -182,7 +195,8 @@ Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
           return Value(std::pow(static_cast<double>(x), static_cast<double>(y)));
         }
         return int_pow(x, y);
-      default: break;
+      default:
+        break;
     }
   }
   unsupported(op_symbol(op), a, b);
@@ -198,6 +212,12 @@ Value binary_op(Interpreter& interp, BinaryOp op, const Value& a, const Value& b
     left += right;
     return Value(std::move(left));
   }
+  if (op == BinaryOp::kMod && a.is_string()) {
+    // str % x formats even an undefined x (as ""): str.__mod__ is tried before Undefined's.
+    std::string out = percent_format(a.as_string(), b);
+    interp.check_size(out.size());
+    return Value(std::move(out));
+  }
   if (a.is_undefined()) throw_undefined(a);
   if (b.is_undefined()) throw_undefined(b);
   switch (op) {
@@ -209,13 +229,6 @@ Value binary_op(Interpreter& interp, BinaryOp op, const Value& a, const Value& b
       if ((a.is_string() || a.is_list()) && b.is_number()) {
         throw TemplateRuntimeError("can't multiply sequence by non-int of type '" +
                                    b.python_type() + "'");
-      }
-      return arithmetic(op, a, b);
-    case BinaryOp::kMod:
-      if (a.is_string()) {
-        std::string out = percent_format(a.as_string(), b);
-        interp.check_size(out.size());
-        return Value(std::move(out));
       }
       return arithmetic(op, a, b);
     default:

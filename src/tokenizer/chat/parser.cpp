@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "tokenizer/chat/filters.h"
-#include "tokenizer/chat/jinja_tests.h"
 #include "tokenizer/chat/lexer.h"
+#include "tokenizer/chat/name_check.h"
 
 namespace rightsize::tokenizer::chat {
 namespace {
@@ -15,8 +14,7 @@ namespace {
 using namespace ast;
 
 bool is_constant_name(std::string_view n) {
-  return n == "true" || n == "false" || n == "True" || n == "False" || n == "none" ||
-         n == "None";
+  return n == "true" || n == "false" || n == "True" || n == "False" || n == "none" || n == "None";
 }
 
 class Parser {
@@ -32,7 +30,7 @@ class Parser {
   Body parse() {
     name_scopes_.emplace_back();
     Body body = subparse({});
-    check_names(body, false);
+    check_filter_and_test_names(body);
     return body;
   }
 
@@ -48,9 +46,7 @@ class Parser {
   bool at_name(std::string_view name) const {
     return at(TokenType::kName) && current().text == name;
   }
-  bool at_op(std::string_view op) const {
-    return at(TokenType::kOperator) && current().text == op;
-  }
+  bool at_op(std::string_view op) const { return at(TokenType::kOperator) && current().text == op; }
   bool skip_name(std::string_view name) {
     if (!at_name(name)) return false;
     next();
@@ -84,17 +80,28 @@ class Parser {
 
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case TokenType::kName: return t.text;
-      case TokenType::kOperator: return t.text;
-      case TokenType::kString: return "string";
-      case TokenType::kInteger: return "integer";
-      case TokenType::kFloat: return "float";
-      case TokenType::kData: return "template data / text";
-      case TokenType::kVariableBegin: return "begin of print statement";
-      case TokenType::kVariableEnd: return "end of print statement";
-      case TokenType::kBlockBegin: return "begin of statement block";
-      case TokenType::kBlockEnd: return "end of statement block";
-      case TokenType::kEof: return "end of template";
+      case TokenType::kName:
+        return t.text;
+      case TokenType::kOperator:
+        return t.text;
+      case TokenType::kString:
+        return "string";
+      case TokenType::kInteger:
+        return "integer";
+      case TokenType::kFloat:
+        return "float";
+      case TokenType::kData:
+        return "template data / text";
+      case TokenType::kVariableBegin:
+        return "begin of print statement";
+      case TokenType::kVariableEnd:
+        return "end of print statement";
+      case TokenType::kBlockBegin:
+        return "begin of statement block";
+      case TokenType::kBlockEnd:
+        return "end of statement block";
+      case TokenType::kEof:
+        return "end of template";
     }
     return "token";
   }
@@ -235,8 +242,10 @@ class Parser {
     }
     if (!looking.empty()) {
       if (!name.empty() && expected.count(name) > 0) {
-        message += " You probably made a nesting mistake. Jinja is expecting this tag, but "
-                   "currently looking for " + looking + ".";
+        message +=
+            " You probably made a nesting mistake. Jinja is expecting this tag, but "
+            "currently looking for " +
+            looking + ".";
       } else {
         message += " Jinja was looking for the following tags: " + looking + ".";
       }
@@ -717,7 +726,8 @@ class Parser {
         if (name == "false" || name == "False") {
           return std::make_unique<LiteralExpr>(p, Value(false));
         }
-        if (name == "none" || name == "None") return std::make_unique<LiteralExpr>(p, Value::none());
+        if (name == "none" || name == "None")
+          return std::make_unique<LiteralExpr>(p, Value::none());
         name_scopes_.back().insert(name);
         return std::make_unique<NameExpr>(p, name);
       }
@@ -932,8 +942,8 @@ class Parser {
       std::string name = parse_dotted_name();
       auto filter = std::make_unique<FilterExpr>(p, std::move(node), std::move(name));
       if (at_op("(")) parse_call_args(filter->args);
-      filter->depth = 1 + std::max(filter->operand ? filter->operand->depth : 0,
-                                   args_depth(filter->args));
+      filter->depth =
+          1 + std::max(filter->operand ? filter->operand->depth : 0, args_depth(filter->args));
       check_depth(*filter);
       node = std::move(filter);
       start_inline = false;
@@ -963,168 +973,6 @@ class Parser {
     if (!negated) return test;
     const Expr* inner = test.get();
     return bound(std::make_unique<UnaryExpr>(p, UnaryOp::kNot, std::move(test)), {inner});
-  }
-
-  // ---- unknown filters and tests ----------------------------------------------------------
-
-  // Jinja rejects an unknown filter or test when it compiles the template, except inside an
-  // `if` statement or an inline if-expression, where the error waits until it is evaluated.
-  void check_names(const Body& body, bool soft) const {
-    for (const StmtPtr& s : body) check_stmt(*s, soft);
-  }
-
-  void check_args(const Arguments& args, bool soft) const {
-    for (const auto& e : args.positional) check_expr(e.get(), soft);
-    for (const auto& [name, e] : args.keyword) check_expr(e.get(), soft);
-    check_expr(args.star_args.get(), soft);
-    check_expr(args.star_kwargs.get(), soft);
-  }
-
-  void check_expr(const Expr* e, bool soft) const {
-    if (e == nullptr) return;
-    switch (e->kind) {
-      case ExprKind::kList:
-        for (const auto& item : static_cast<const ListExpr*>(e)->items) check_expr(item.get(), soft);
-        return;
-      case ExprKind::kDict:
-        for (const auto& [k, v] : static_cast<const DictExpr*>(e)->items) {
-          check_expr(k.get(), soft);
-          check_expr(v.get(), soft);
-        }
-        return;
-      case ExprKind::kAttribute:
-        check_expr(static_cast<const AttributeExpr*>(e)->object.get(), soft);
-        return;
-      case ExprKind::kItem: {
-        const auto* n = static_cast<const ItemExpr*>(e);
-        check_expr(n->object.get(), soft);
-        check_expr(n->index.get(), soft);
-        return;
-      }
-      case ExprKind::kSlice: {
-        const auto* n = static_cast<const SliceExpr*>(e);
-        check_expr(n->start.get(), soft);
-        check_expr(n->stop.get(), soft);
-        check_expr(n->step.get(), soft);
-        return;
-      }
-      case ExprKind::kCall: {
-        const auto* n = static_cast<const CallExpr*>(e);
-        check_expr(n->callee.get(), soft);
-        check_args(n->args, soft);
-        return;
-      }
-      case ExprKind::kFilter: {
-        const auto* n = static_cast<const FilterExpr*>(e);
-        if (!soft && !is_filter(n->name)) {
-          throw TemplateSyntaxError("No filter named '" + n->name + "'.", n->pos);
-        }
-        check_expr(n->operand.get(), soft);
-        check_args(n->args, soft);
-        return;
-      }
-      case ExprKind::kTest: {
-        const auto* n = static_cast<const TestExpr*>(e);
-        if (!soft && !is_test(n->name)) {
-          throw TemplateSyntaxError("No test named '" + n->name + "'.", n->pos);
-        }
-        check_expr(n->operand.get(), soft);
-        check_args(n->args, soft);
-        return;
-      }
-      case ExprKind::kUnary:
-        check_expr(static_cast<const UnaryExpr*>(e)->operand.get(), soft);
-        return;
-      case ExprKind::kBinary: {
-        const auto* n = static_cast<const BinaryExpr*>(e);
-        check_expr(n->left.get(), soft);
-        check_expr(n->right.get(), soft);
-        return;
-      }
-      case ExprKind::kCompare: {
-        const auto* n = static_cast<const CompareExpr*>(e);
-        check_expr(n->first.get(), soft);
-        for (const auto& [op, operand] : n->rest) check_expr(operand.get(), soft);
-        return;
-      }
-      case ExprKind::kCondition: {
-        const auto* n = static_cast<const ConditionExpr*>(e);
-        check_expr(n->test.get(), true);
-        check_expr(n->then.get(), true);
-        check_expr(n->otherwise.get(), true);
-        return;
-      }
-      case ExprKind::kLiteral:
-      case ExprKind::kName:
-        return;
-    }
-  }
-
-  void check_macro(const MacroDef& def) const {
-    for (const auto& d : def.defaults) check_expr(d.get(), false);
-    check_names(def.body, false);
-  }
-
-  void check_stmt(const Stmt& s, bool soft) const {
-    switch (s.kind) {
-      case StmtKind::kPrint:
-        check_expr(static_cast<const PrintStmt&>(s).expr.get(), soft);
-        return;
-      case StmtKind::kIf: {
-        const auto& n = static_cast<const IfStmt&>(s);
-        for (const auto& [test, body] : n.branches) {
-          check_expr(test.get(), true);
-          check_names(body, true);
-        }
-        check_names(n.else_body, true);
-        return;
-      }
-      case StmtKind::kFor: {
-        const auto& n = static_cast<const ForStmt&>(s);
-        check_expr(n.iterable.get(), soft);
-        check_expr(n.condition.get(), false);
-        check_names(n.body, false);
-        check_names(n.else_body, false);
-        return;
-      }
-      case StmtKind::kSet:
-        check_expr(static_cast<const SetStmt&>(s).value.get(), soft);
-        return;
-      case StmtKind::kSetBlock: {
-        const auto& n = static_cast<const SetBlockStmt&>(s);
-        check_expr(n.filter.get(), false);
-        check_names(n.body, false);
-        return;
-      }
-      case StmtKind::kMacro:
-        check_macro(static_cast<const MacroStmt&>(s).def);
-        return;
-      case StmtKind::kCallBlock: {
-        const auto& n = static_cast<const CallBlockStmt&>(s);
-        check_expr(n.call.get(), soft);
-        check_macro(n.caller);
-        return;
-      }
-      case StmtKind::kFilterBlock: {
-        const auto& n = static_cast<const FilterBlockStmt&>(s);
-        check_expr(n.filter.get(), false);
-        check_names(n.body, false);
-        return;
-      }
-      case StmtKind::kWith: {
-        const auto& n = static_cast<const WithStmt&>(s);
-        for (const auto& v : n.values) check_expr(v.get(), soft);
-        check_names(n.body, false);
-        return;
-      }
-      case StmtKind::kScope:
-        check_names(static_cast<const ScopeStmt&>(s).body, soft);
-        return;
-      case StmtKind::kText:
-      case StmtKind::kBreak:
-      case StmtKind::kContinue:
-        return;
-    }
   }
 
   std::string_view source_;

@@ -39,10 +39,14 @@ std::string pad(const std::string& body, const Spec& spec, char default_align,
     return s;
   };
   switch (spec.align ? spec.align : default_align) {
-    case '<': return body + fills(n);
-    case '^': return fills(n / 2) + body + fills(n - n / 2);
-    case '=': return body.substr(0, sign_prefix_len) + fills(n) + body.substr(sign_prefix_len);
-    default: return fills(n) + body;
+    case '<':
+      return body + fills(n);
+    case '^':
+      return fills(n / 2) + body + fills(n - n / 2);
+    case '=':
+      return body.substr(0, sign_prefix_len) + fills(n) + body.substr(sign_prefix_len);
+    default:
+      return fills(n) + body;
   }
 }
 
@@ -66,9 +70,15 @@ std::string sign_of(bool negative, char sign) {
 std::string int_digits(uint64_t magnitude, char type) {
   char buf[80];
   switch (type) {
-    case 'x': std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(magnitude)); break;
-    case 'X': std::snprintf(buf, sizeof buf, "%llX", static_cast<unsigned long long>(magnitude)); break;
-    case 'o': std::snprintf(buf, sizeof buf, "%llo", static_cast<unsigned long long>(magnitude)); break;
+    case 'x':
+      std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(magnitude));
+      break;
+    case 'X':
+      std::snprintf(buf, sizeof buf, "%llX", static_cast<unsigned long long>(magnitude));
+      break;
+    case 'o':
+      std::snprintf(buf, sizeof buf, "%llo", static_cast<unsigned long long>(magnitude));
+      break;
     case 'b': {
       std::string bits;
       do {
@@ -77,7 +87,9 @@ std::string int_digits(uint64_t magnitude, char type) {
       } while (magnitude != 0);
       return bits;
     }
-    default: std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(magnitude)); break;
+    default:
+      std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(magnitude));
+      break;
   }
   return buf;
 }
@@ -91,7 +103,8 @@ std::string float_digits(double x, char type, int64_t precision, bool alternate)
   if (std::isnan(x)) return (type >= 'A' && type <= 'Z') ? "NAN" : "nan";
   if (std::isinf(x)) return (type >= 'A' && type <= 'Z') ? "INF" : "inf";
   char fmt[16];
-  std::snprintf(fmt, sizeof fmt, "%%%s.%d%c", alternate ? "#" : "", static_cast<int>(precision), type);
+  std::snprintf(fmt, sizeof fmt, "%%%s.%d%c", alternate ? "#" : "", static_cast<int>(precision),
+                type);
   const int n = std::snprintf(nullptr, 0, fmt, std::fabs(x));
   std::string out(static_cast<size_t>(n) + 1, '\0');
   std::snprintf(out.data(), out.size(), fmt, std::fabs(x));
@@ -114,7 +127,9 @@ std::string percent_one(const Value& v, char conv, const Spec& spec, bool left, 
     case 'r':
     case 'a': {
       std::string text = conv == 's' ? v.str() : v.repr();
-      if (spec.precision >= 0) text = pystr::slice(text, pystr::slice_range(static_cast<int64_t>(pystr::length(text)), 0, spec.precision, 1));
+      if (spec.precision >= 0)
+        text = pystr::slice(text, pystr::slice_range(static_cast<int64_t>(pystr::length(text)), 0,
+                                                     spec.precision, 1));
       s.align = left ? '<' : '>';
       s.fill = ' ';
       return pad(text, s, '>');
@@ -142,12 +157,14 @@ std::string percent_one(const Value& v, char conv, const Spec& spec, bool left, 
       if (v.is_int() || v.is_bool()) {
         n = v.to_int();
       } else if (v.is_float() && (conv == 'd' || conv == 'i' || conv == 'u')) {
-        if (!std::isfinite(v.as_float())) throw TemplateRuntimeError("cannot convert float infinity or NaN to integer");
+        if (!std::isfinite(v.as_float()))
+          throw TemplateRuntimeError("cannot convert float infinity or NaN to integer");
         n = static_cast<int64_t>(std::trunc(v.as_float()));
       } else {
-        throw TemplateRuntimeError(std::string("%") + conv + " format: " +
-                                   (conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer") +
-                                   " is required, not " + v.python_type());
+        throw TemplateRuntimeError(
+            std::string("%") + conv + " format: " +
+            (conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer") +
+            " is required, not " + v.python_type());
       }
       const char type = (conv == 'i' || conv == 'u') ? 'd' : conv;
       std::string digits = int_digits(magnitude_of(n), type);
@@ -199,7 +216,8 @@ Spec parse_spec(std::string_view text) {
     spec.align = static_cast<char>(s[0]);
     i = 1;
   }
-  if (i < s.size() && (s[i] == '+' || s[i] == '-' || s[i] == ' ')) spec.sign = static_cast<char>(s[i++]);
+  if (i < s.size() && (s[i] == '+' || s[i] == '-' || s[i] == ' '))
+    spec.sign = static_cast<char>(s[i++]);
   if (i < s.size() && s[i] == 'z') ++i;
   if (i < s.size() && s[i] == '#') {
     spec.alternate = true;
@@ -224,7 +242,8 @@ Spec parse_spec(std::string_view text) {
   if (i < s.size() && (s[i] == ',' || s[i] == '_')) spec.grouping = static_cast<char>(s[i++]);
   if (i < s.size() && s[i] == '.') {
     ++i;
-    if (i >= s.size() || s[i] < '0' || s[i] > '9') throw TemplateRuntimeError("Format specifier missing precision");
+    if (i >= s.size() || s[i] < '0' || s[i] > '9')
+      throw TemplateRuntimeError("Format specifier missing precision");
     spec.precision = read_number();
   }
   if (i < s.size()) spec.type = static_cast<char>(s[i++]);
@@ -250,7 +269,8 @@ std::string format_float_spec(double x, Spec spec) {
     }
   } else if (type == 'n') {
     digits = float_digits(x, 'g', spec.precision < 0 ? 6 : spec.precision, spec.alternate);
-  } else if (type == 'e' || type == 'E' || type == 'f' || type == 'F' || type == 'g' || type == 'G') {
+  } else if (type == 'e' || type == 'E' || type == 'f' || type == 'F' || type == 'g' ||
+             type == 'G') {
     digits = float_digits(x, type, spec.precision < 0 ? 6 : spec.precision, spec.alternate);
   } else {
     throw TemplateRuntimeError(std::string("Unknown format code '") + spec.type +
@@ -259,7 +279,8 @@ std::string format_float_spec(double x, Spec spec) {
   if (spec.grouping && std::isfinite(x)) {
     const size_t end = digits.find_first_of(".e");
     const std::string whole = digits.substr(0, end);
-    digits = group_digits(whole, spec.grouping, 3) + (end == std::string::npos ? "" : digits.substr(end));
+    digits = group_digits(whole, spec.grouping, 3) +
+             (end == std::string::npos ? "" : digits.substr(end));
   }
   if (percent) digits += "%";
   const std::string prefix = sign_of(std::signbit(x) && !std::isnan(x), spec.sign);
@@ -331,7 +352,8 @@ Value resolve_field(Interpreter& interp, std::string_view field, const CallArgs&
       i = j;
     } else {
       const size_t close = field.find(']', i);
-      if (close == std::string_view::npos) throw TemplateRuntimeError("Missing ']' in format string");
+      if (close == std::string_view::npos)
+        throw TemplateRuntimeError("Missing ']' in format string");
       const std::string key(field.substr(i + 1, close - i - 1));
       if (!key.empty() && key.find_first_not_of("0123456789") == std::string::npos) {
         v = interp.get_item(v, Value(static_cast<int64_t>(std::stoll(key))));
@@ -356,7 +378,8 @@ std::string percent_format(std::string_view fmt, const Value& args) {
   }
   size_t next = 0;
   auto next_arg = [&]() -> const Value& {
-    if (next >= positional.size()) throw TemplateRuntimeError("not enough arguments for format string");
+    if (next >= positional.size())
+      throw TemplateRuntimeError("not enough arguments for format string");
     return positional[next++];
   };
   std::string out;
@@ -432,7 +455,10 @@ std::string percent_format(std::string_view fmt, const Value& args) {
     const Value& v = keyed != nullptr ? *keyed : next_arg();
     out += percent_one(v, conv, spec, left, zero);
   }
-  if (mapping == nullptr && next < positional.size()) {
+  // Like CPython, surplus arguments are an error only for a tuple or a single plain value;
+  // a list, dict or undefined argument (anything subscriptable) is not checked.
+  const bool subscriptable = (args.is_list() && !args.is_tuple()) || args.is_undefined();
+  if (mapping == nullptr && !subscriptable && next < positional.size()) {
     throw TemplateRuntimeError("not all arguments converted during string formatting");
   }
   return out;
@@ -447,9 +473,12 @@ std::string format_value(const Value& v, std::string_view spec_text) {
                                  "' for object of type 'str'");
     }
     if (spec.sign != '-') throw TemplateRuntimeError("Sign not allowed in string format specifier");
-    if (spec.align == '=') throw TemplateRuntimeError("'=' alignment not allowed in string format specifier");
+    if (spec.align == '=')
+      throw TemplateRuntimeError("'=' alignment not allowed in string format specifier");
     std::string text = v.as_string();
-    if (spec.precision >= 0) text = pystr::slice(text, pystr::slice_range(static_cast<int64_t>(pystr::length(text)), 0, spec.precision, 1));
+    if (spec.precision >= 0)
+      text = pystr::slice(text, pystr::slice_range(static_cast<int64_t>(pystr::length(text)), 0,
+                                                   spec.precision, 1));
     return pad(text, spec, '<');
   }
   if (v.is_int() || v.is_bool()) {
@@ -512,10 +541,12 @@ std::string brace_format(Interpreter& interp, std::string_view fmt, const CallAr
     std::string_view spec;
     size_t spec_at = name_end;
     if (conv_at != std::string_view::npos) {
-      if (conv_at + 1 >= j) throw TemplateRuntimeError("end of string while looking for conversion specifier");
+      if (conv_at + 1 >= j)
+        throw TemplateRuntimeError("end of string while looking for conversion specifier");
       conversion = fmt[conv_at + 1];
       spec_at = conv_at + 2;
-      if (spec_at < j && fmt[spec_at] != ':') throw TemplateRuntimeError("expected ':' after conversion specifier");
+      if (spec_at < j && fmt[spec_at] != ':')
+        throw TemplateRuntimeError("expected ':' after conversion specifier");
     }
     if (spec_at < j && fmt[spec_at] == ':') spec = fmt.substr(spec_at + 1, j - spec_at - 1);
     Value v = resolve_field(interp, field, args, &auto_index, &numbering);

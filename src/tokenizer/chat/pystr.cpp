@@ -55,11 +55,10 @@ struct Range {
 // Code points str.isprintable() rejects, beyond the C0/C1 controls: format characters, line and
 // paragraph separators, non-ASCII spaces, private use. Unassigned code points are not tracked.
 constexpr Range kNonPrintable[] = {
-    {0x00AD, 0x00AD}, {0x0600, 0x0605}, {0x061C, 0x061C}, {0x06DD, 0x06DD},
-    {0x070F, 0x070F}, {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x1680, 0x1680},
-    {0x180E, 0x180E}, {0x2000, 0x200F}, {0x2028, 0x202F}, {0x205F, 0x2064},
-    {0x2066, 0x206F}, {0x3000, 0x3000}, {0xD800, 0xF8FF}, {0xFEFF, 0xFEFF},
-    {0xFFF9, 0xFFFB}, {0xE0000, 0xE0FFF}, {0xF0000, 0x10FFFF},
+    {0x00AD, 0x00AD}, {0x0600, 0x0605}, {0x061C, 0x061C},   {0x06DD, 0x06DD},    {0x070F, 0x070F},
+    {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x1680, 0x1680},   {0x180E, 0x180E},    {0x2000, 0x200F},
+    {0x2028, 0x202F}, {0x205F, 0x2064}, {0x2066, 0x206F},   {0x3000, 0x3000},    {0xD800, 0xF8FF},
+    {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}, {0xE0000, 0xE0FFF}, {0xF0000, 0x10FFFF},
 };
 
 // Pairs of (upper, lower) ranges that map one to one with a fixed offset.
@@ -81,7 +80,10 @@ constexpr Range kEvenOddPairs[] = {
 };
 // Blocks where an odd code point is the capital and the next even one its small letter.
 constexpr Range kOddEvenPairs[] = {
-    {0x0139, 0x0148}, {0x0179, 0x017E}, {0x01CD, 0x01DC}, {0x04C1, 0x04CE},
+    {0x0139, 0x0148},
+    {0x0179, 0x017E},
+    {0x01CD, 0x01DC},
+    {0x04C1, 0x04CE},
 };
 
 bool in_ranges(char32_t c, const Range* begin, const Range* end) {
@@ -154,7 +156,8 @@ std::string encode(std::u32string_view s) {
 }
 
 bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 size_t char_bytes(std::string_view s, size_t pos) {
@@ -171,8 +174,8 @@ size_t length(std::string_view s) {
 
 bool is_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
 }
 
 bool is_printable(char32_t c) {
@@ -195,16 +198,26 @@ char32_t to_upper(char32_t c) {
     if (c >= r.lo && c <= r.hi) return (c % 2 == 0) ? c - 1 : c;
   }
   switch (c) {
-    case 0x00B5: return 0x039C;
-    case 0x00FF: return 0x0178;
-    case 0x0131: return 0x0049;
-    case 0x017F: return 0x0053;
-    case 0x03C2: return 0x03A3;
-    case 0x03AC: return 0x0386;
-    case 0x03CC: return 0x038C;
-    case 0x03CD: return 0x038E;
-    case 0x03CE: return 0x038F;
-    default: return c;
+    case 0x00B5:
+      return 0x039C;
+    case 0x00FF:
+      return 0x0178;
+    case 0x0131:
+      return 0x0049;
+    case 0x017F:
+      return 0x0053;
+    case 0x03C2:
+      return 0x03A3;
+    case 0x03AC:
+      return 0x0386;
+    case 0x03CC:
+      return 0x038C;
+    case 0x03CD:
+      return 0x038E;
+    case 0x03CE:
+      return 0x038F;
+    default:
+      return c;
   }
 }
 
@@ -220,19 +233,24 @@ char32_t to_lower(char32_t c) {
     if (c >= r.lo && c <= r.hi) return (c % 2 == 1) ? c + 1 : c;
   }
   switch (c) {
-    case 0x0178: return 0x00FF;
-    case 0x0130: return 0x0069;
-    case 0x0386: return 0x03AC;
-    case 0x038C: return 0x03CC;
-    case 0x038E: return 0x03CD;
-    case 0x038F: return 0x03CE;
-    default: return c;
+    case 0x0178:
+      return 0x00FF;
+    case 0x0130:
+      return 0x0069;
+    case 0x0386:
+      return 0x03AC;
+    case 0x038C:
+      return 0x03CC;
+    case 0x038E:
+      return 0x03CD;
+    case 0x038F:
+      return 0x03CE;
+    default:
+      return c;
   }
 }
 
-bool is_cased(char32_t c) {
-  return to_upper(c) != c || to_lower(c) != c || c == 0x00DF;
-}
+bool is_cased(char32_t c) { return to_upper(c) != c || to_lower(c) != c || c == 0x00DF; }
 
 bool is_alpha(char32_t c) {
   if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -396,7 +414,8 @@ int64_t rfind(std::string_view s, std::string_view sub) {
 int64_t count(std::string_view s, std::string_view sub) {
   if (sub.empty()) return static_cast<int64_t>(length(s)) + 1;
   int64_t n = 0;
-  for (size_t pos = s.find(sub); pos != std::string_view::npos; pos = s.find(sub, pos + sub.size())) {
+  for (size_t pos = s.find(sub); pos != std::string_view::npos;
+       pos = s.find(sub, pos + sub.size())) {
     ++n;
   }
   return n;
@@ -464,7 +483,8 @@ std::string repr(std::string_view s) {
   out.push_back(quote);
   static const char kHex[] = "0123456789abcdef";
   auto hex = [&](char32_t c, int digits) {
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHex[(c >> shift) & 0xF]);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+      out.push_back(kHex[(c >> shift) & 0xF]);
   };
   for (size_t pos = 0; pos < s.size();) {
     char32_t c;

@@ -60,7 +60,8 @@ void append_repr(const Value& v, std::string& out, int depth) {
         if (v.as_list().size() == 1) out.push_back(',');
         out.push_back(')');
       } else {
-        static constexpr const char* kViewNames[] = {"", "dict_keys(", "dict_values(", "dict_items("};
+        static constexpr const char* kViewNames[] = {"", "dict_keys(", "dict_values(",
+                                                     "dict_items("};
         const int view = static_cast<int>(v.view());
         out += kViewNames[view];
         out.push_back('[');
@@ -164,13 +165,27 @@ void append_json_escape(char32_t c, std::string& out) {
 void append_json_byte(char ch, std::string& out) {
   const auto c = static_cast<unsigned char>(ch);
   switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
     default:
       if (c < 0x20) {
         append_json_escape(c, out);
@@ -210,11 +225,16 @@ std::string json_float(double v) {
 // A dict key as json.dumps converts it.
 std::string json_key(const Value& key) {
   switch (key.kind()) {
-    case Value::Kind::kString: return key.as_string();
-    case Value::Kind::kInt: return std::to_string(key.as_int());
-    case Value::Kind::kFloat: return json_float(key.as_float());
-    case Value::Kind::kBool: return key.as_bool() ? "true" : "false";
-    case Value::Kind::kNone: return "null";
+    case Value::Kind::kString:
+      return key.as_string();
+    case Value::Kind::kInt:
+      return std::to_string(key.as_int());
+    case Value::Kind::kFloat:
+      return json_float(key.as_float());
+    case Value::Kind::kBool:
+      return key.as_bool() ? "true" : "false";
+    case Value::Kind::kNone:
+      return "null";
     default:
       throw TemplateRuntimeError("keys must be str, int, float, bool or None, not " +
                                  key.python_type());
@@ -230,13 +250,27 @@ class JsonWriter {
   void write(const Value& v, int level) {
     check_depth(level);
     switch (v.kind()) {
-      case Value::Kind::kNone: out_ += "null"; return;
-      case Value::Kind::kBool: out_ += v.as_bool() ? "true" : "false"; return;
-      case Value::Kind::kInt: out_ += std::to_string(v.as_int()); return;
-      case Value::Kind::kFloat: out_ += json_float(v.as_float()); return;
-      case Value::Kind::kString: append_json_string(v.as_string(), out_, options_.ensure_ascii); return;
-      case Value::Kind::kList: write_list(v.as_list(), level); return;
-      case Value::Kind::kDict: write_dict(v.as_dict(), level); return;
+      case Value::Kind::kNone:
+        out_ += "null";
+        return;
+      case Value::Kind::kBool:
+        out_ += v.as_bool() ? "true" : "false";
+        return;
+      case Value::Kind::kInt:
+        out_ += std::to_string(v.as_int());
+        return;
+      case Value::Kind::kFloat:
+        out_ += json_float(v.as_float());
+        return;
+      case Value::Kind::kString:
+        append_json_string(v.as_string(), out_, options_.ensure_ascii);
+        return;
+      case Value::Kind::kList:
+        write_list(v.as_list(), level);
+        return;
+      case Value::Kind::kDict:
+        write_dict(v.as_dict(), level);
+        return;
       case Value::Kind::kUndefined:
         throw TemplateRuntimeError("Object of type Undefined is not JSON serializable");
       case Value::Kind::kNamespace:
@@ -301,16 +335,21 @@ class JsonWriter {
 Value from_json_impl(const nlohmann::ordered_json& j, int depth) {
   check_depth(depth);
   switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return Value::none();
-    case nlohmann::ordered_json::value_t::boolean: return Value(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer: return Value(j.get<int64_t>());
+    case nlohmann::ordered_json::value_t::null:
+      return Value::none();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value(j.get<int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned: {
       const uint64_t u = j.get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Value(static_cast<int64_t>(u));
       return Value(static_cast<double>(u));
     }
-    case nlohmann::ordered_json::value_t::number_float: return Value(j.get<double>());
-    case nlohmann::ordered_json::value_t::string: return Value(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value(j.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return Value(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
@@ -458,26 +497,41 @@ int Value::depth() const {
 bool Value::truthy() const {
   switch (kind()) {
     case Kind::kUndefined:
-    case Kind::kNone: return false;
-    case Kind::kBool: return as_bool();
-    case Kind::kInt: return as_int() != 0;
-    case Kind::kFloat: return as_float() != 0.0;
-    case Kind::kString: return !as_string().empty();
-    case Kind::kList: return !as_list().empty();
-    case Kind::kDict: return !as_dict().empty();
-    default: return true;
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return as_bool();
+    case Kind::kInt:
+      return as_int() != 0;
+    case Kind::kFloat:
+      return as_float() != 0.0;
+    case Kind::kString:
+      return !as_string().empty();
+    case Kind::kList:
+      return !as_list().empty();
+    case Kind::kDict:
+      return !as_dict().empty();
+    default:
+      return true;
   }
 }
 
 std::string Value::str() const {
   switch (kind()) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return as_bool() ? "True" : "False";
-    case Kind::kInt: return std::to_string(as_int());
-    case Kind::kFloat: return format_float(as_float());
-    case Kind::kString: return as_string();
-    case Kind::kObject: return as_object().repr();
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return as_bool() ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(as_int());
+    case Kind::kFloat:
+      return format_float(as_float());
+    case Kind::kString:
+      return as_string();
+    case Kind::kObject:
+      return as_object().repr();
     default: {
       std::string out;
       append_repr(*this, out, 0);
@@ -499,16 +553,26 @@ std::string Value::type_name() const {
 
 std::string Value::python_type() const {
   switch (kind()) {
-    case Kind::kUndefined: return "Undefined";
-    case Kind::kNone: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kList: return is_tuple() ? "tuple" : "list";
-    case Kind::kDict: return "dict";
-    case Kind::kNamespace: return "Namespace";
-    case Kind::kObject: return as_object().callable() ? "function" : "object";
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return is_tuple() ? "tuple" : "list";
+    case Kind::kDict:
+      return "dict";
+    case Kind::kNamespace:
+      return "Namespace";
+    case Kind::kObject:
+      return as_object().callable() ? "function" : "object";
   }
   return "object";
 }
@@ -516,12 +580,16 @@ std::string Value::python_type() const {
 bool Value::same_object(const Value& other) const {
   if (kind() != other.kind()) return false;
   switch (kind()) {
-    case Kind::kList: return std::get<ListRef>(data_) == std::get<ListRef>(other.data_);
-    case Kind::kDict: return std::get<DictRef>(data_) == std::get<DictRef>(other.data_);
+    case Kind::kList:
+      return std::get<ListRef>(data_) == std::get<ListRef>(other.data_);
+    case Kind::kDict:
+      return std::get<DictRef>(data_) == std::get<DictRef>(other.data_);
     case Kind::kNamespace:
       return std::get<NamespaceRef>(data_) == std::get<NamespaceRef>(other.data_);
-    case Kind::kObject: return std::get<ObjectRef>(data_) == std::get<ObjectRef>(other.data_);
-    default: return py_equal(*this, other);
+    case Kind::kObject:
+      return std::get<ObjectRef>(data_) == std::get<ObjectRef>(other.data_);
+    default:
+      return py_equal(*this, other);
   }
 }
 
@@ -586,8 +654,10 @@ std::string format_float(double v) {
 
 std::vector<Value> iterate(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return {};
-    case Value::Kind::kList: return v.as_list();
+    case Value::Kind::kUndefined:
+      return {};
+    case Value::Kind::kList:
+      return v.as_list();
     case Value::Kind::kDict: {
       std::vector<Value> keys;
       keys.reserve(v.as_dict().size());
@@ -612,10 +682,14 @@ std::vector<Value> iterate(const Value& v) {
 
 int64_t py_len(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return 0;
-    case Value::Kind::kString: return static_cast<int64_t>(pystr::length(v.as_string()));
-    case Value::Kind::kList: return static_cast<int64_t>(v.as_list().size());
-    case Value::Kind::kDict: return static_cast<int64_t>(v.as_dict().size());
+    case Value::Kind::kUndefined:
+      return 0;
+    case Value::Kind::kString:
+      return static_cast<int64_t>(pystr::length(v.as_string()));
+    case Value::Kind::kList:
+      return static_cast<int64_t>(v.as_list().size());
+    case Value::Kind::kDict:
+      return static_cast<int64_t>(v.as_dict().size());
     default:
       throw TemplateRuntimeError("object of type '" + v.python_type() + "' has no len()");
   }
