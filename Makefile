@@ -28,6 +28,9 @@ test: check asan-test
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure
+	@if [ -z "$$RIGHTSIZE_TESTDATA" ] && [ ! -d ../shared/testdata ]; then \
+	  echo "NOTE: ../shared/testdata not found and RIGHTSIZE_TESTDATA unset:" \
+	       "the conformance cases that need it were SKIPPED (they say so in their output)."; fi
 
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON -DRS_BENCH=OFF

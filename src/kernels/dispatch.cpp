@@ -90,6 +90,38 @@ float VecDotF32(int64_t n, const void* row, const void* act) {
   return DotF32(n, static_cast<const float*>(row), static_cast<const float*>(act));
 }
 
+// F16 and BF16 rows (weights and activations in the same type): widen to f32, multiply-add.
+template <typename T>
+float DotHalf(int64_t n, const T* HWY_RESTRICT a, const T* HWY_RESTRICT b) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<T, decltype(df)> dh;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  auto s0 = hn::Zero(df), s1 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    s0 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, a + i)), hn::PromoteTo(df, hn::LoadU(dh, b + i)), s0);
+    s1 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, a + i + lanes)),
+                    hn::PromoteTo(df, hn::LoadU(dh, b + i + lanes)), s1);
+  }
+  for (; i + lanes <= n; i += lanes)
+    s0 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, a + i)), hn::PromoteTo(df, hn::LoadU(dh, b + i)), s0);
+  float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(s0, s1)));
+  if (i < n) {
+    const hn::CappedTag<float, 1> d1;
+    const hn::Rebind<T, decltype(d1)> dh1;
+    for (; i < n; ++i)
+      sum += hn::GetLane(hn::PromoteTo(d1, hn::LoadU(dh1, a + i))) * hn::GetLane(hn::PromoteTo(d1, hn::LoadU(dh1, b + i)));
+  }
+  return sum;
+}
+
+float VecDotF16(int64_t n, const void* row, const void* act) {
+  return DotHalf(n, static_cast<const hwy::float16_t*>(row), static_cast<const hwy::float16_t*>(act));
+}
+float VecDotBF16(int64_t n, const void* row, const void* act) {
+  return DotHalf(n, static_cast<const hwy::bfloat16_t*>(row), static_cast<const hwy::bfloat16_t*>(act));
+}
+
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace HWY_NAMESPACE
@@ -107,6 +139,8 @@ namespace rightsize::kernels {
 HWY_EXPORT(DotF32);
 HWY_EXPORT(AxpyF32);
 HWY_EXPORT(AttendHead);
+HWY_EXPORT(VecDotF16);
+HWY_EXPORT(VecDotBF16);
 HWY_EXPORT(VecDotF32);
 HWY_EXPORT(TargetName);
 
@@ -129,13 +163,23 @@ namespace {
 float vec_dot_f32_dispatch(int64_t n, const void* row, const void* act) {
   return HWY_DYNAMIC_DISPATCH(VecDotF32)(n, row, act);
 }
+float vec_dot_f16_dispatch(int64_t n, const void* row, const void* act) {
+  return HWY_DYNAMIC_DISPATCH(VecDotF16)(n, row, act);
+}
+float vec_dot_bf16_dispatch(int64_t n, const void* row, const void* act) {
+  return HWY_DYNAMIC_DISPATCH(VecDotBF16)(n, row, act);
+}
 }  // namespace
 
 std::string simd_target_name() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 
 void install_simd_kernels() {
   static std::once_flag once;
-  std::call_once(once, [] { mutable_traits(QuantType::F32).vec_dot = &vec_dot_f32_dispatch; });
+  std::call_once(once, [] {
+    mutable_traits(QuantType::F32).vec_dot = &vec_dot_f32_dispatch;
+    mutable_traits(QuantType::F16).vec_dot = &vec_dot_f16_dispatch;
+    mutable_traits(QuantType::BF16).vec_dot = &vec_dot_bf16_dispatch;
+  });
 }
 
 }  // namespace rightsize::kernels

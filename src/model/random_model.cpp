@@ -140,7 +140,7 @@ void write_vocab(gguf::GgufWriter& wr, int64_t n_vocab) {
   add("<s>", 0.0f, 3);    // CONTROL
   add("</s>", 0.0f, 3);
   for (int b = 0; b < 256 && static_cast<int64_t>(tokens.size()) < n_vocab; ++b) {
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "<0x%02X>", b);
     add(buf, 0.0f, 6);  // BYTE
   }
