@@ -24,6 +24,7 @@ size_t block_bytes_for(QuantType t) {
     case QuantType::Q4_0: return 32 + 4 * 64;
     case QuantType::Q8_0: return 32 + 8 * 64;
     case QuantType::Q4_K: return 2368;
+    case QuantType::Q5_K: return 2880;
     case QuantType::Q6_K: return 3360;
     default: return 0;
   }
@@ -128,6 +129,7 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool) {
           case QuantType::Q4_0: pack_block_q4_0(w, g, b, bp); break;
           case QuantType::Q8_0: pack_block_q8_0(w, g, b, bp); break;
           case QuantType::Q4_K: pack_block_q4_k(w, g, b, bp); break;
+          case QuantType::Q5_K: pack_block_q5_k(w, g, b, bp); break;
           case QuantType::Q6_K: pack_block_q6_k(w, g, b, bp); break;
           default: RS_CHECK(false);
         }
@@ -138,7 +140,9 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool) {
 }
 
 namespace {
-bool uses_256(QuantType t) { return t == QuantType::Q4_K || t == QuantType::Q6_K; }
+bool uses_256(QuantType t) {
+  return t == QuantType::Q4_K || t == QuantType::Q5_K || t == QuantType::Q6_K;
+}
 }  // namespace
 
 size_t packed_activation_row_bytes(QuantType weight_type, int64_t n_in) {
@@ -177,6 +181,7 @@ PackedKernelFn packed_kernel_scalar(QuantType type) {
     case QuantType::Q4_0: return kernel_32_scalar<8, true>;
     case QuantType::Q8_0: return kernel_32_scalar<128, false>;
     case QuantType::Q4_K: return kernel_q4_k_scalar;
+    case QuantType::Q5_K: return kernel_q5_k_scalar;
     case QuantType::Q6_K: return kernel_q6_k_scalar;
     default: return nullptr;
   }

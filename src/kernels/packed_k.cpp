@@ -2,6 +2,7 @@
 // byte layouts. The scalar twins do the SIMD kernels' arithmetic in the same order.
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/matmul.h"
 #include "kernels/packed.h"
@@ -12,14 +13,17 @@
 
 namespace rightsize::kernels {
 
-void pack_block_q4_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+namespace {
+// Q4_K and Q5_K share the 4-bit part of the layout; Q5_K adds the fifth bits after it.
+template <class Block>
+void pack_block_k4(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
   uint16_t* d = reinterpret_cast<uint16_t*>(out);
   uint16_t* dmin = d + 16;
   uint8_t* sc = out + 64;
   uint8_t* mp = out + 192;
   uint8_t* q = out + 320;
   for (int r = 0; r < kPackRows; ++r) {
-    const BlockQ4_K blk = load_block<BlockQ4_K>(w.row(g * kPackRows + r), b);
+    const Block blk = load_block<Block>(w.row(g * kPackRows + r), b);
     d[r] = blk.d;
     dmin[r] = blk.dmin;
     for (int j = 0; j < 8; ++j) {
@@ -32,7 +36,28 @@ void pack_block_q4_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
     for (int c = 0; c < 4; ++c)
       for (int v = 0; v < 8; ++v)
         for (int i = 0; i < 4; ++i) q[(c * 8 + v) * 64 + r * 4 + i] = blk.qs[32 * c + 4 * v + i];
+    if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+      // Fifth bit of weight 64c + l is bit 2c of qh[l], of weight 64c + 32 + l bit 2c + 1. Target
+      // vector (c, half), byte 4r + i, bit v: the weight 64c + 32 half + 4v + i.
+      uint8_t* h = out + 2368;
+      for (int c = 0; c < 4; ++c)
+        for (int half = 0; half < 2; ++half)
+          for (int i = 0; i < 4; ++i) {
+            uint8_t bits = 0;
+            for (int v = 0; v < 8; ++v)
+              bits |= static_cast<uint8_t>(((blk.qh[4 * v + i] >> (2 * c + half)) & 1) << v);
+            h[(c * 2 + half) * 64 + r * 4 + i] = bits;
+          }
+    }
   }
+}
+}  // namespace
+
+void pack_block_q4_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  pack_block_k4<BlockQ4_K>(w, g, b, out);
+}
+void pack_block_q5_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  pack_block_k4<BlockQ5_K>(w, g, b, out);
 }
 
 void pack_block_q6_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
@@ -86,8 +111,9 @@ void quantize_activations_256(const float* x, int64_t n_in, void* dst) {
   }
 }
 
-void kernel_q4_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
-                        size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+template <bool kFiveBit>
+void kernel_k4_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                      size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t nb = w.n_blocks();
   for (int64_t g = g0; g < g1; ++g) {
     for (int64_t t = 0; t < n_tokens; ++t) {
@@ -107,7 +133,8 @@ void kernel_q4_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uin
             for (int v = 0; v < 8; ++v)
               for (int i = 0; i < 4; ++i) {
                 const uint8_t byte = q[(c * 8 + v) * 64 + r * 4 + i];
-                const int wq = (j & 1) ? (byte >> 4) : (byte & 0xF);
+                int wq = (j & 1) ? (byte >> 4) : (byte & 0xF);
+                if constexpr (kFiveBit) wq |= ((bp[2368 + (c * 2 + (j & 1)) * 64 + r * 4 + i] >> v) & 1) << 4;
                 s += wq * a[b].qs[32 * j + 4 * v + i];
               }
             fsum = std::fma(static_cast<float>(s), static_cast<float>(sc[j * 16 + r]), fsum);
@@ -121,6 +148,15 @@ void kernel_q4_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uin
       std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
     }
   }
+}
+
+void kernel_q4_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                        size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  kernel_k4_scalar<false>(w, g0, g1, acts, act_row_bytes, n_tokens, y, ldy);
+}
+void kernel_q5_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                        size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  kernel_k4_scalar<true>(w, g0, g1, acts, act_row_bytes, n_tokens, y, ldy);
 }
 
 void kernel_q6_k_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,

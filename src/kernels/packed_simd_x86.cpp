@@ -97,10 +97,16 @@ RS_TARGET_AVX512_VNNI void kernel_32(const PackedMatrix& w, int64_t g0, int64_t 
   }
 }
 
-// Q4_K: per super-block, per pair of 32-weight sub-blocks, the 16 rows' integer dots are scaled
+// Moves bit v of every byte to bit 4 (other bits are masked off by the caller).
+RS_TARGET_AVX512_VNNI inline __m512i shift_bit_to_4(__m512i h, int v) {
+  return v <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - v))
+                : _mm512_srli_epi16(h, static_cast<unsigned>(v - 4));
+}
+
+// Q4_K and Q5_K: per super-block, per pair of 32-weight sub-blocks, the 16 rows' integer dots are scaled
 // by their 6-bit scales in float; the mins meet the activations' per-32 sums in a 16-bit dot.
-template <int kT>
-RS_TARGET_AVX512_VNNI void tile_q4_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
+template <int kT, bool kFiveBit>
+RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_bytes,
                                      const ActBlock256* const* a, float* const* y) {
   __m512 acc[kT];
   for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
@@ -116,6 +122,17 @@ RS_TARGET_AVX512_VNNI void tile_q4_k(const uint8_t* gp, int64_t nb, size_t block
         const __m512i raw = _mm512_loadu_si512(bp + 320 + (c * 8 + v) * 64);
         lo[v] = _mm512_and_si512(raw, low4);
         hi[v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+      }
+      if constexpr (kFiveBit) {
+        // Bit v of each byte becomes bit 4 of weight group v (16-bit shifts keep bytes apart
+        // after the mask).
+        const __m512i bit4 = _mm512_set1_epi8(0x10);
+        const __m512i h0 = _mm512_loadu_si512(bp + 2368 + (c * 2) * 64);
+        const __m512i h1 = _mm512_loadu_si512(bp + 2368 + (c * 2 + 1) * 64);
+        for (int v = 0; v < 8; ++v) {
+          lo[v] = _mm512_or_si512(lo[v], _mm512_and_si512(shift_bit_to_4(h0, v), bit4));
+          hi[v] = _mm512_or_si512(hi[v], _mm512_and_si512(shift_bit_to_4(h1, v), bit4));
+        }
       }
       const __m512 sc0 = _mm512_cvtepi32_ps(
           _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 64 + 32 * c))));
@@ -255,7 +272,9 @@ PackedKernelFn packed_kernel_simd(QuantType type) {
     case QuantType::Q4_0: return kernel_32<8, true>;
     case QuantType::Q8_0: return kernel_32<128, false>;
     case QuantType::Q4_K:
-      return run_tiles<ActBlock256, 4, tile_q4_k<1>, tile_q4_k<2>, tile_q4_k<3>, tile_q4_k<4>>;
+      return run_tiles<ActBlock256, 4, tile_k4<1, false>, tile_k4<2, false>, tile_k4<3, false>, tile_k4<4, false>>;
+    case QuantType::Q5_K:
+      return run_tiles<ActBlock256, 4, tile_k4<1, true>, tile_k4<2, true>, tile_k4<3, true>, tile_k4<4, true>>;
     case QuantType::Q6_K:
       return run_tiles<ActBlock256, 4, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<4>>;
     default: return nullptr;
