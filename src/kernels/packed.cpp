@@ -23,6 +23,8 @@ size_t block_bytes_for(QuantType t) {
   switch (t) {
     case QuantType::Q4_0: return 32 + 4 * 64;
     case QuantType::Q8_0: return 32 + 8 * 64;
+    case QuantType::F16:
+    case QuantType::BF16: return 32;  // one column: the 16 rows' values, 2 bytes each
     case QuantType::Q4_K: return 2368;
     case QuantType::Q5_K: return 2880;
     case QuantType::Q6_K: return 3360;
@@ -55,6 +57,30 @@ void pack_block_q8_0(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
     for (int v = 0; v < 8; ++v)
       for (int i = 0; i < 4; ++i)
         q[v * 64 + r * 4 + i] = static_cast<uint8_t>(blk.qs[4 * v + i] ^ 0x80);  // + 128
+  }
+}
+
+// F16/BF16: column b (one weight of each of the 16 rows), as stored (2 bytes each).
+void pack_column_16bit(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  for (int64_t r = 0; r < kPackRows; ++r) std::memcpy(out + 2 * r, w.row(g * kPackRows + r) + 2 * b, 2);
+}
+
+// Half-precision weights: acc = fma(w, x, acc) per column, in column order.
+template <bool kBf16>
+void kernel_16bit_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                         size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint16_t* col = reinterpret_cast<const uint16_t*>(w.group(g));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float* x = reinterpret_cast<const float*>(acts + static_cast<size_t>(t) * act_row_bytes);
+      float acc[kPackRows] = {};
+      for (int64_t k = 0; k < w.n_in; ++k)
+        for (int r = 0; r < kPackRows; ++r) {
+          const uint16_t h = col[k * kPackRows + r];
+          acc[r] = std::fma(kBf16 ? bf16_to_f32(h) : fp16_to_f32(h), x[k], acc[r]);
+        }
+      std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
+    }
   }
 }
 
@@ -128,6 +154,8 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool) {
         switch (w.type) {
           case QuantType::Q4_0: pack_block_q4_0(w, g, b, bp); break;
           case QuantType::Q8_0: pack_block_q8_0(w, g, b, bp); break;
+          case QuantType::F16:
+          case QuantType::BF16: pack_column_16bit(w, g, b, bp); break;
           case QuantType::Q4_K: pack_block_q4_k(w, g, b, bp); break;
           case QuantType::Q5_K: pack_block_q5_k(w, g, b, bp); break;
           case QuantType::Q6_K: pack_block_q6_k(w, g, b, bp); break;
@@ -146,11 +174,21 @@ bool uses_256(QuantType t) {
 }  // namespace
 
 size_t packed_activation_row_bytes(QuantType weight_type, int64_t n_in) {
+  if (weight_type == QuantType::F16 || weight_type == QuantType::BF16)
+    return static_cast<size_t>(n_in) * sizeof(float);
   if (uses_256(weight_type)) return static_cast<size_t>(n_in / 256) * sizeof(ActBlock256);
   return static_cast<size_t>(n_in / 32) * sizeof(ActBlock32);
 }
 
 void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, void* dst) {
+  // Half-precision weights meet activations rounded to the same precision, as the reference
+  // converts them (its dot product runs in that type).
+  if (weight_type == QuantType::F16 || weight_type == QuantType::BF16) {
+    float* out = static_cast<float*>(dst);
+    for (int64_t i = 0; i < n_in; ++i)
+      out[i] = weight_type == QuantType::F16 ? round_fp16(x[i]) : bf16_to_f32(f32_to_bf16(x[i]));
+    return;
+  }
   if (uses_256(weight_type)) {
     quantize_activations_256(x, n_in, dst);
     return;
@@ -180,6 +218,8 @@ PackedKernelFn packed_kernel_scalar(QuantType type) {
   switch (type) {
     case QuantType::Q4_0: return kernel_32_scalar<8, true>;
     case QuantType::Q8_0: return kernel_32_scalar<128, false>;
+    case QuantType::F16: return kernel_16bit_scalar<false>;
+    case QuantType::BF16: return kernel_16bit_scalar<true>;
     case QuantType::Q4_K: return kernel_q4_k_scalar;
     case QuantType::Q5_K: return kernel_q5_k_scalar;
     case QuantType::Q6_K: return kernel_q6_k_scalar;

@@ -17,6 +17,7 @@
 //                      8 x 64 bytes of low nibbles (vector y: groups 16u+y low, 16u+8+y high; a group
 //                      is 4 consecutive weights) then 4 x 64 bytes of high bit pairs (vector z:
 //                      groups 16u+z+4w at bits 2w..2w+1), values 0..63 with offset 32
+//   F16, BF16 (1 weight): the 16 rows' values of one column, 2 bytes each, as stored
 // A group is n_blocks of these back to back; groups follow each other.
 #pragma once
 
@@ -56,6 +57,7 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool);
 // Activations quantized for the packed kernels, one row per token:
 //   32-weight types: per block {float d; int32 sum; int8 q[32]} (40 bytes), d and q exactly as
 //   the reference's Q8_0 activations (d rounded through half precision), sum = sum of q.
+//   F16 / BF16 weights: floats, rounded to the weight's precision.
 //   K-quant types: per 256 {float d; int16 sums per 16 and per 32; int8 q[256]}, d and q exactly
 //   as the reference's Q8_K activations.
 struct ActBlock32 {

@@ -225,6 +225,22 @@ RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block
   for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
+// F16/BF16: each column of 16 rows widens to one vector of floats, reused by kT tokens.
+template <int kT, bool kBf16>
+RS_TARGET_AVX512_VNNI void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, const float* const* x,
+                                      float* const* y) {
+  __m512 acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n_in; ++k) {
+    const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(gp + 32 * k));
+    if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(gp + 32 * k + 4096), _MM_HINT_T0);
+    const __m512 w = kBf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16))
+                           : _mm512_cvtph_ps(raw);
+    for (int t = 0; t < kT; ++t) acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[t][k]), acc[t]);
+  }
+  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
 // Runs a tile function over row groups g0..g1 and all tokens, kTile tokens at a time.
 template <class Act, int kTile, void (*Tile1)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
           void (*Tile2)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
@@ -248,11 +264,14 @@ void run_tiles(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* act
       setup(kTile);
       TileN(gp, nb, w.block_bytes, a, out);
     }
-    const int rest = static_cast<int>(n_tokens - t);
-    setup(rest);
-    if (rest == 3) Tile3(gp, nb, w.block_bytes, a, out);
-    if (rest == 2) Tile2(gp, nb, w.block_bytes, a, out);
-    if (rest == 1) Tile1(gp, nb, w.block_bytes, a, out);
+    for (int rest = static_cast<int>(n_tokens - t); rest > 0; rest = static_cast<int>(n_tokens - t)) {
+      const int take = rest >= 3 ? 3 : rest;
+      setup(take);
+      if (take == 3) Tile3(gp, nb, w.block_bytes, a, out);
+      if (take == 2) Tile2(gp, nb, w.block_bytes, a, out);
+      if (take == 1) Tile1(gp, nb, w.block_bytes, a, out);
+      t += take;
+    }
   }
 }
 
@@ -271,6 +290,12 @@ PackedKernelFn packed_kernel_simd(QuantType type) {
   switch (type) {
     case QuantType::Q4_0: return kernel_32<8, true>;
     case QuantType::Q8_0: return kernel_32<128, false>;
+    case QuantType::F16:
+      return run_tiles<float, 8, tile_16bit<1, false>, tile_16bit<2, false>, tile_16bit<3, false>,
+                       tile_16bit<8, false>>;
+    case QuantType::BF16:
+      return run_tiles<float, 8, tile_16bit<1, true>, tile_16bit<2, true>, tile_16bit<3, true>,
+                       tile_16bit<8, true>>;
     case QuantType::Q4_K:
       return run_tiles<ActBlock256, 4, tile_k4<1, false>, tile_k4<2, false>, tile_k4<3, false>, tile_k4<4, false>>;
     case QuantType::Q5_K:
