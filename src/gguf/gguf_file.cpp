@@ -464,4 +464,8 @@ void GgufFile::release_tensor_pages(const TensorInfo& t) const {
   if (mapping_ != nullptr && t.data != nullptr) mapping_->release(t.data, t.n_bytes);
 }
 
+void GgufFile::advise_random_access(const TensorInfo& t) const {
+  if (mapping_ != nullptr && t.data != nullptr) mapping_->advise_random(t.data, t.n_bytes);
+}
+
 }  // namespace rightsize::gguf

@@ -55,6 +55,8 @@ class GgufFile {
   const TensorInfo* find_tensor(std::string_view name) const;
   // The tensor's pages may leave memory (a copy of it is used instead); no-op for parsed images.
   void release_tensor_pages(const TensorInfo& t) const;
+  // The tensor will be read a row at a time at random (embedding lookups).
+  void advise_random_access(const TensorInfo& t) const;
 
  private:
   GgufFile() = default;

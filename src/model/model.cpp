@@ -23,21 +23,20 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   m->file_ = gguf::GgufFile::open(path);
   m->config_ = load_config(*m->file_);
   m->weights_ = bind_weights(*m->file_, m->config_);
+  // Embedding lookups read one row per token: keep the kernel from mapping (and counting as
+  // resident) the neighbouring rows of every row read.
+  if (const gguf::TensorInfo* t = m->file_->find_tensor("token_embd.weight")) m->file_->advise_random_access(*t);
   if (options.repack) {
     ThreadPool pool(options.threads > 0 ? options.threads : ThreadPool::hardware_threads());
     for (kernels::MatrixView* v : matrices(m->weights_)) {
       if (v->empty() || !kernels::can_pack(v->type, v->n_in, v->n_out)) continue;
       m->packed_.push_back(kernels::pack_matrix(*v, pool));
       v->packed = &m->packed_.back();
-    }
-    if (m->weights_.tied_output) m->weights_.token_embd.packed = nullptr;  // lookups read rows
-    // The originals of packed matrices are no longer read (embedding lookups touch a few rows
-    // and fault them back in): let their pages go so the copy does not double the footprint.
-    for (const auto& t : m->file_->tensors()) {
-      const kernels::MatrixView* owner = nullptr;
-      for (kernels::MatrixView* v : matrices(m->weights_))
-        if (v->packed != nullptr && v->data == t.data) owner = v;
-      if (owner != nullptr) m->file_->release_tensor_pages(t);
+      // The original is no longer read (embedding lookups of a tied output touch a few rows and
+      // fault them back in): let its pages go right away, so memory never holds both copies of
+      // more than one matrix.
+      for (const auto& t : m->file_->tensors())
+        if (t.data == v->data) m->file_->release_tensor_pages(t);
     }
   }
   return m;

@@ -21,6 +21,9 @@ class MappedFile {
   // Tells the kernel the pages wholly inside [p, p + n) are not needed for now: they leave the
   // process's resident set and are read back from the file if touched again.
   void release(const void* p, size_t n) const;
+  // Pages in [p, p + n) will be touched at random, one at a time: no read-ahead and no
+  // mapping of neighbouring pages on a fault, so only what is read becomes resident.
+  void advise_random(const void* p, size_t n) const;
   const std::string& path() const { return path_; }
 
  private:
