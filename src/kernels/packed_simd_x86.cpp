@@ -68,35 +68,6 @@ RS_TARGET_AVX512_VNNI void tile_32(const uint8_t* gp, int64_t nb, size_t block_b
   for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
-template <int kZero, bool kNibbles>
-RS_TARGET_AVX512_VNNI void kernel_32(const PackedMatrix& w, int64_t g0, int64_t g1,
-                                     const uint8_t* acts, size_t act_row_bytes, int64_t n_tokens,
-                                     float* y, int64_t ldy) {
-  constexpr int kTile = 4;
-  const int64_t nb = w.n_blocks();
-  for (int64_t g = g0; g < g1; ++g) {
-    const uint8_t* gp = w.group(g);
-    int64_t t = 0;
-    const ActBlock32* a[kTile];
-    float* out[kTile];
-    auto setup = [&](int n) {
-      for (int i = 0; i < n; ++i) {
-        a[i] = reinterpret_cast<const ActBlock32*>(acts + static_cast<size_t>(t + i) * act_row_bytes);
-        out[i] = y + (t + i) * ldy + g * kPackRows;
-      }
-    };
-    for (; t + kTile <= n_tokens; t += kTile) {
-      setup(kTile);
-      tile_32<kTile, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
-    }
-    const int rest = static_cast<int>(n_tokens - t);
-    setup(rest);
-    if (rest == 3) tile_32<3, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
-    if (rest == 2) tile_32<2, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
-    if (rest == 1) tile_32<1, kZero, kNibbles>(gp, nb, w.block_bytes, a, out);
-  }
-}
-
 // Moves bit v of every byte to bit 4 (other bits are masked off by the caller).
 RS_TARGET_AVX512_VNNI inline __m512i shift_bit_to_4(__m512i h, int v) {
   return v <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - v))
@@ -288,8 +259,12 @@ bool have_avx512_vnni() {
 PackedKernelFn packed_kernel_simd(QuantType type) {
   if (!have_avx512_vnni()) return nullptr;
   switch (type) {
-    case QuantType::Q4_0: return kernel_32<8, true>;
-    case QuantType::Q8_0: return kernel_32<128, false>;
+    case QuantType::Q4_0:
+      return run_tiles<ActBlock32, 4, tile_32<1, 8, true>, tile_32<2, 8, true>, tile_32<3, 8, true>,
+                       tile_32<4, 8, true>>;
+    case QuantType::Q8_0:
+      return run_tiles<ActBlock32, 4, tile_32<1, 128, false>, tile_32<2, 128, false>,
+                       tile_32<3, 128, false>, tile_32<4, 128, false>>;
     case QuantType::F16:
       return run_tiles<float, 8, tile_16bit<1, false>, tile_16bit<2, false>, tile_16bit<3, false>,
                        tile_16bit<8, false>>;
