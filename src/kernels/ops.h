@@ -31,7 +31,4 @@ float gelu_tanh(float x);  // the exact tanh formula in single precision
 // x = cap * tanh(x / cap)
 void softcap(float* x, int64_t n, float cap);
 
-// y += a * x
-void axpy(int64_t n, float a, const float* x, float* y);
-
 }  // namespace rightsize::kernels
