@@ -1,6 +1,7 @@
 // Binding GGUF tensors to the weight structs, with shape and type checks.
 #include "model/weights.h"
 
+#include <cstring>
 #include <string>
 
 #include "kernels/quant_types.h"
@@ -59,8 +60,14 @@ class Binder {
               std::to_string(n) + "]");
       return {};
     }
-    if (t->type == static_cast<uint32_t>(kernels::QuantType::F32))
-      return {static_cast<const float*>(t->data), n};
+    // 1-D tensors are copied: they are tiny, and reading them from the mapping on every forward
+    // would keep faulting in the (large) page-cache folios around them, whose other pages belong
+    // to matrices that were repacked and released.
+    if (t->type == static_cast<uint32_t>(kernels::QuantType::F32)) {
+      auto& copy = w_.owned.emplace_back(static_cast<size_t>(n));
+      std::memcpy(copy.data(), t->data, sizeof(float) * static_cast<size_t>(n));
+      return {copy.data(), n};
+    }
     const kernels::TypeTraits* tt = kernels::find_traits(t->type);
     if (tt == nullptr || tt->to_float == nullptr || n % tt->block_size != 0) {
       problem("tensor '" + name + "' has type " + type_name(t->type) +

@@ -45,7 +45,7 @@ struct ModelWeights {
   VectorView rope_factors_short;   // [n_rot / 2] LongRoPE, optional
   std::vector<LayerWeights> layers;
 
-  // Float copies of 1-D tensors stored in another type (rare); deque keeps pointers stable.
+  // Float copies of the 1-D tensors (norms, biases, rope factors); deque keeps pointers stable.
   std::deque<std::vector<float>> owned;
 };
 
