@@ -72,7 +72,6 @@ GenerateResult Session::generate(std::span<const int32_t> prompt, const Generate
   r.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
 
   tokenizer::StreamDecoder decoder(tokenizer_);
-  std::string pending;  // decoded text not yet handed to the callback
   size_t emitted = 0;   // bytes of r.text already handed out
   auto emit = [&](bool final) {
     const size_t hold = final ? 0 : held_back(r.text, options.stop);

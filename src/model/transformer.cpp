@@ -60,12 +60,13 @@ const float* Transformer::rope_factors() const {
 
 std::span<const float> Transformer::forward(std::span<const int32_t> tokens, int32_t pos0,
                                             bool all_logits, int seq) {
-  std::vector<BatchToken> batch(tokens.size());
+  // A member buffer, so a decode step allocates nothing.
+  single_seq_batch_.resize(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
-    batch[i] = {tokens[i], pos0 + static_cast<int32_t>(i), seq,
-                all_logits || i + 1 == tokens.size()};
+    single_seq_batch_[i] = {tokens[i], pos0 + static_cast<int32_t>(i), seq,
+                            all_logits || i + 1 == tokens.size()};
   }
-  return forward(batch);
+  return forward(single_seq_batch_);
 }
 
 std::span<const float> Transformer::forward(std::span<const BatchToken> batch) {

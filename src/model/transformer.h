@@ -76,6 +76,7 @@ class Transformer {
   std::vector<float> scores_; // per-thread attention scores [n_threads, n_ctx]
   std::vector<float> out_h_;  // final-normed rows that want logits [n_out, n_embd]
   std::vector<float> logits_; // [n_out, n_vocab]
+  std::vector<BatchToken> single_seq_batch_;  // the batch built by the one-sequence forward()
 };
 
 }  // namespace rightsize::model
