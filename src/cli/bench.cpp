@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/text_io.h"
 #include "kernels/dispatch.h"
 #include "kernels/packed.h"
 #include "model/throughput.h"
@@ -29,7 +30,7 @@ void add_bench_command(CLI::App& app) {
   cmd->callback([o] {
     if (o->reps < 1) throw Error("bench: -r must be at least 1");
     if (o->n_prompt < 0 || o->n_gen < 0) throw Error("bench: -p and -n must not be negative");
-    const int threads = o->threads > 0 ? o->threads : ThreadPool::hardware_threads();
+    const int threads = resolve_threads(o->threads);
     model::LoadOptions lo;
     lo.threads = threads;
     auto m = model::Model::load(o->model, lo);

@@ -8,14 +8,13 @@
 
 #include "cli/commands.h"
 #include "cli/sampling_flags.h"
+#include "cli/text_io.h"
 #include "model/model.h"
 #include "tokenizer/chat/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 namespace rightsize::cli {
-
-void print_generation_stats(const engine::GenerateResult& r);
 
 void add_chat_command(CLI::App& app) {
   struct Opts {
@@ -30,11 +29,10 @@ void add_chat_command(CLI::App& app) {
   cmd->add_flag("-v,--verbose", o->verbose, "Print timings after each reply");
   add_generation_flags(cmd, o->gen);
   cmd->callback([o] {
-    const int threads = o->gen.threads > 0 ? o->gen.threads : ThreadPool::hardware_threads();
-    model::LoadOptions lo;
-    lo.threads = threads;
-    auto m = model::Model::load(o->model, lo);
-    auto tok = tokenizer::Tokenizer::from_gguf(m->file());
+    const int threads = resolve_threads(o->gen.threads);
+    const LoadedModel lm = load_with_tokenizer(o->model, threads);
+    const model::Model* m = lm.model.get();
+    const tokenizer::Tokenizer* tok = lm.tokenizer.get();
     const auto tmpl_text = m->file().get_string("tokenizer.chat_template");
     const bool own_template = tmpl_text.has_value();
     const tokenizer::chat::ChatTemplate tmpl(own_template ? *tmpl_text
@@ -72,11 +70,7 @@ void add_chat_command(CLI::App& app) {
       if (add_bos && tok->bos() >= 0 && (ids.empty() || ids.front() != tok->bos())) ids.insert(ids.begin(), tok->bos());
       engine::GenerateResult r;
       try {
-        r = session.generate(ids, o->gen.options, [](std::string_view text) {
-          std::fwrite(text.data(), 1, text.size(), stdout);
-          std::fflush(stdout);
-          return true;
-        });
+        r = session.generate(ids, o->gen.options, stream_to_stdout);
       } catch (const Error& e) {
         // A conversation that outgrew the context: say so and keep the session usable.
         std::fprintf(stderr, "\nrightsize: %s — use /reset to start over\n", e.what());

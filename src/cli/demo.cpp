@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/text_io.h"
 #include "engine/session.h"
 #include "kernels/dispatch.h"
 #include "kernels/packed.h"
@@ -14,8 +15,6 @@
 #include "util/thread_pool.h"
 
 namespace rightsize::cli {
-
-void print_generation_stats(const engine::GenerateResult& r);
 
 void add_demo_command(CLI::App& app) {
   struct Opts {
@@ -39,11 +38,10 @@ void add_demo_command(CLI::App& app) {
       std::printf("writing the built-in default model to %s\n", o->model.c_str());
       model::write_random_model(spec, o->model);
     }
-    const int threads = o->threads > 0 ? o->threads : ThreadPool::hardware_threads();
-    model::LoadOptions lo;
-    lo.threads = threads;
-    auto model = model::Model::load(o->model, lo);
-    auto tok = tokenizer::Tokenizer::from_gguf(model->file());
+    const int threads = resolve_threads(o->threads);
+    const LoadedModel lm = load_with_tokenizer(o->model, threads);
+    const model::Model* model = lm.model.get();
+    const tokenizer::Tokenizer* tok = lm.tokenizer.get();
     const auto& c = model->config();
     std::printf("model: %s — %s, %lld layers, n_embd %lld, vocab %lld; %d threads, SIMD %s, packed kernels %s\n",
                 o->model.c_str(), c.arch.c_str(), (long long)c.n_layer, (long long)c.n_embd,
@@ -56,11 +54,7 @@ void add_demo_command(CLI::App& app) {
     opts.max_tokens = o->n;
     opts.sampling.seed = 1;
     std::printf("%s", o->prompt.c_str());
-    auto r = session.generate(tok->encode(o->prompt, true, false), opts, [](std::string_view text) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    });
+    auto r = session.generate(tok->encode(o->prompt, true, false), opts, stream_to_stdout);
     std::printf("\n");
     std::fflush(stdout);
     print_generation_stats(r);

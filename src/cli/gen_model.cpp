@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/text_io.h"
 #include "cli/progress.h"
 #include "model/arch_registry.h"
 #include "model/random_model.h"
@@ -64,7 +65,7 @@ void run(const GenOptions& o) {
   if (o.untied) spec.tied_output = false;
   spec.target = o.type;
   spec.seed = o.seed;
-  spec.threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  spec.threads = resolve_threads(o.threads);
   std::fprintf(stderr,
                "gen-model: %s, n_embd %lld, %lld layers, %lld/%lld heads, head_dim %lld, n_ff %lld, "
                "vocab %lld, %s, %s -> %s (RANDOM weights)\n",

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/text_io.h"
 #include "model/model.h"
 #include "model/transformer.h"
 #include "util/error.h"
@@ -70,7 +71,7 @@ void add_logits_command(CLI::App& app) {
       throw Error("the prompt (" + std::to_string(tokens.size()) + " tokens) plus --greedy " +
                   std::to_string(o->greedy) + " needs " + std::to_string(need) +
                   " positions, but --ctx is " + std::to_string(n_ctx));
-    ThreadPool pool(o->threads > 0 ? o->threads : ThreadPool::hardware_threads());
+    ThreadPool pool(resolve_threads(o->threads));
     model::Transformer tf(*model, n_ctx, 1, pool);
     const int64_t n_vocab = model->config().n_vocab;
     std::span<const float> logits = tf.forward(tokens, 0, true);

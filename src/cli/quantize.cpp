@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/text_io.h"
 #include "cli/progress.h"
 #include "model/quantize_model.h"
 #include "util/thread_pool.h"
@@ -22,7 +23,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--threads,-t", o->threads, "Threads (default: all cores)");
   cmd->callback([o] {
     Progress progress("quantize");
-    const int threads = o->threads > 0 ? o->threads : ThreadPool::hardware_threads();
+    const int threads = resolve_threads(o->threads);
     auto s = model::quantize_model(o->in, o->out, o->type, threads, std::ref(progress));
     std::fprintf(stderr, "quantize: %zu tensors converted, %zu copied; %.2f MiB -> %.2f MiB\n",
                  s.n_quantized, s.n_copied, static_cast<double>(s.bytes_in) / 1048576.0,

@@ -4,21 +4,12 @@
 
 #include "cli/commands.h"
 #include "cli/sampling_flags.h"
+#include "cli/text_io.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 namespace rightsize::cli {
-
-void print_generation_stats(const engine::GenerateResult& r) {
-  const double pp = r.prefill_seconds > 0 ? static_cast<double>(r.prompt_tokens - r.cached_prompt_tokens) / r.prefill_seconds : 0;
-  const double tg = r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0;
-  std::fprintf(stderr,
-               "\n[prompt %lld tokens (%lld cached) in %.2f s, %.1f t/s; generated %zu tokens in %.2f s, "
-               "%.1f t/s; finish: %s]\n",
-               static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.cached_prompt_tokens),
-               r.prefill_seconds, pp, r.tokens.size(), r.decode_seconds, tg, engine::finish_reason_name(r.finish));
-}
 
 void add_run_command(CLI::App& app) {
   struct Opts {
@@ -45,20 +36,13 @@ void add_run_command(CLI::App& app) {
       std::fclose(f);
     }
     if (prompt.empty()) throw Error("run: give a prompt with -p or -f");
-    const int threads = o->gen.threads > 0 ? o->gen.threads : ThreadPool::hardware_threads();
-    model::LoadOptions lo;
-    lo.threads = threads;
-    auto m = model::Model::load(o->model, lo);
-    auto tok = tokenizer::Tokenizer::from_gguf(m->file());
-    const auto ids = tok->encode(prompt, true, !o->no_parse_special);
+    const int threads = resolve_threads(o->gen.threads);
+    const LoadedModel lm = load_with_tokenizer(o->model, threads);
+    const auto ids = lm.tokenizer->encode(prompt, true, !o->no_parse_special);
     ThreadPool pool(threads);
-    engine::Session session(*m, *tok, o->gen.ctx, pool);
+    engine::Session session(*lm.model, *lm.tokenizer, o->gen.ctx, pool);
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
-    auto r = session.generate(ids, o->gen.options, [](std::string_view text) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    });
+    auto r = session.generate(ids, o->gen.options, stream_to_stdout);
     std::printf("\n");
     print_generation_stats(r);
   });
