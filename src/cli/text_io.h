@@ -1,6 +1,5 @@
-// What the commands share: the thread-count default; and for the text-generating ones (run,
-// chat, demo) loading a model with its
-// tokenizer, streaming generated text to stdout, and the timing line on stderr.
+// What the commands share: the thread-count default, and for the text-generating ones (run,
+// chat, demo) loading a model with its tokenizer, streaming text to stdout, the timing line.
 #pragma once
 
 #include <memory>
