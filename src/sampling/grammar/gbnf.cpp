@@ -509,16 +509,15 @@ class GrammarBuilder {
         bool alt_nullable = true;
         for (const Element& e : rules_[r].body) {
           if (e.type == Element::kAlt || e.type == Element::kEnd) {
-            if (alt_nullable) break;
+            if (alt_nullable) {
+              nullable[r] = true;
+              changed = true;
+              break;
+            }
             alt_nullable = true;
-          } else if (e.type == Element::kBytes ||
-                     (e.type == Element::kRuleRef && !nullable[e.value])) {
+          } else if (e.type == Element::kBytes || !nullable[e.value]) {
             alt_nullable = false;
           }
-        }
-        if (alt_nullable) {
-          nullable[r] = true;
-          changed = true;
         }
       }
     }
