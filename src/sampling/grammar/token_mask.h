@@ -1,0 +1,138 @@
+// Token masks for grammar-constrained sampling: a byte trie over the vocabulary, built once,
+// and per step the set of tokens whose bytes can continue the grammar's output.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sampling/grammar/gbnf.h"
+
+namespace rightsize::sampling::grammar {
+
+// The vocabulary as bytes, with a trie over the pieces of ordinary tokens. Built once per
+// vocabulary; immutable, share it across threads and requests.
+class VocabIndex {
+ public:
+  // pieces[id] = the bytes token id decodes to; special[id] = true for control tokens that are
+  // never grammar text (BOS, EOS, <|eot_id|>...). eog = end-of-generation ids.
+  static std::shared_ptr<const VocabIndex> build(std::vector<std::string> pieces,
+                                                 std::vector<bool> special,
+                                                 std::vector<int32_t> eog);
+
+  int32_t n_vocab() const { return static_cast<int32_t>(pieces_.size()); }
+  const std::string& piece(int32_t id) const { return pieces_[id]; }
+  bool is_special(int32_t id) const { return special_[id]; }
+  bool is_eog(int32_t id) const { return is_eog_[id]; }
+  const std::vector<int32_t>& eog() const { return eog_; }
+
+  // Trie nodes in depth-first preorder; node 0 is the root (the empty prefix). The children of
+  // node n are n + 1, then each next sibling at the previous one's `end`, while below n's `end`.
+  // Only ordinary tokens (not special, not EOG, not empty) are in the trie.
+  struct Node {
+    uint32_t end;        // one past the last node of this subtree
+    uint32_t tok_begin;  // tokens whose piece is this node's prefix: trie_tokens()[begin, end)
+    uint32_t tok_end;
+    uint8_t byte;        // the byte leading here from the parent
+  };
+  const std::vector<Node>& trie() const { return trie_; }
+  const std::vector<int32_t>& trie_tokens() const { return trie_tokens_; }
+
+ private:
+  VocabIndex() = default;
+
+  std::vector<std::string> pieces_;
+  std::vector<bool> special_;
+  std::vector<bool> is_eog_;
+  std::vector<int32_t> eog_;
+  std::vector<Node> trie_;
+  std::vector<int32_t> trie_tokens_;
+};
+
+// The grammar state of one sequence and its token masks. Not thread-safe: one per sequence.
+//
+// A mask walks the vocabulary trie with sets of parse stacks, made cheap two ways. (1) Sets of
+// stacks are interned and their byte transitions memoised, so a walk is a DFA walk. (2) The
+// result for the top few frames of a stack (the fragment) is cached: which tokens the fragment
+// accepts on its own, and at which trie nodes it can end so that the rest of the stack takes
+// over. A step inside a JSON string then costs one bitset OR plus a walk of the few subtrees
+// where the string can close, instead of a walk of the whole vocabulary.
+class TokenConstraint {
+ public:
+  TokenConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab);
+
+  // allowed[id] bit set (uint64_t words, n_vocab bits) iff token id can continue the output;
+  // EOG ids are allowed iff is_complete(); special non-EOG tokens never; empty-piece tokens never.
+  void fill_mask(std::vector<uint64_t>& allowed);
+  // Cheap single-token check (for sample-then-verify).
+  bool allows(int32_t token) const;
+  // Advance; raises Error if the token is not allowed.
+  void accept(int32_t token);
+  bool is_complete() const;
+  // False: only EOG is allowed (the output is finished).
+  bool can_continue() const;
+
+  const Matcher& matcher() const { return matcher_; }
+
+ private:
+  struct StackNode {
+    uint32_t pos;     // grammar position on top of this stack
+    uint32_t parent;  // the stack below; node 0 is the empty stack
+    uint32_t depth;
+  };
+  struct Range {
+    uint32_t begin = 0, end = 0;
+  };
+  struct Fragment {
+    std::vector<uint64_t> accepted;  // tokens the fragment accepts without the stack below it
+    // Trie nodes right after a point where the fragment can be done, bucketed by their byte:
+    // there the stack below the fragment takes over.
+    std::array<uint32_t, 257> entry_begin{};
+    std::vector<uint32_t> entries;
+  };
+  struct VectorHash {
+    size_t operator()(const std::vector<uint32_t>& v) const;
+  };
+
+  uint32_t push(uint32_t pos, uint32_t parent);
+  Range advance(uint32_t node);
+  uint32_t intern_set(const std::vector<uint32_t>& members);
+  uint32_t transition(uint32_t set, uint8_t byte);
+  const Fragment& fragment(const std::vector<uint32_t>& key);
+  void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed);
+  void reset_dfa();
+
+  std::shared_ptr<const Grammar> grammar_;
+  std::shared_ptr<const VocabIndex> vocab_;
+  Matcher matcher_;
+  bool finished_ = false;  // an EOG token was accepted
+
+  // Hash-consed persistent stacks.
+  std::vector<StackNode> nodes_;
+  std::unordered_map<uint64_t, uint32_t> node_ids_;
+  std::vector<Range> advanced_;  // by node: its expansion in advanced_data_ (memo)
+  std::vector<uint32_t> advanced_data_;
+  std::vector<int32_t> advanced_set_;  // by node: the interned set of its expansion, or -1
+
+  // Interned sets of stacks (the DFA states); set 0 is the empty set (dead).
+  std::vector<uint32_t> set_data_;
+  std::vector<uint32_t> set_begin_;
+  std::vector<ByteSet> set_first_;  // bytes some member can take
+  std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
+  std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
+
+  std::unordered_map<std::vector<uint32_t>, std::unique_ptr<Fragment>, VectorHash> fragments_;
+  size_t fragment_bytes_ = 0;
+
+  // Scratch, kept to avoid allocating per mask.
+  std::vector<uint32_t> scratch_;
+  std::vector<uint32_t> work_;
+  std::vector<std::pair<uint32_t, uint32_t>> walk_;
+  std::vector<uint32_t> key_;
+  std::vector<std::pair<const Fragment*, uint32_t>> done_;
+};
+
+}  // namespace rightsize::sampling::grammar

@@ -1,0 +1,306 @@
+// Token masks against brute force (every token: copy the matcher, accept its bytes) on a
+// synthetic vocabulary with multi-terminal, partial-UTF-8, special, EOG and duplicate tokens.
+#include "sampling/grammar/token_mask.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <string>
+
+namespace rightsize::sampling::grammar {
+namespace {
+
+constexpr const char* kJson = R"g(root   ::= object
+value  ::= object | array | string | number | ("true" | "false" | "null") ws
+object ::= "{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}" ws
+array  ::= "[" ws ( value ("," ws value)* )? "]" ws
+string ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) )* "\"" ws
+number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+ws ::= | " " | "\n" [ \t]{0,20}
+)g";
+
+constexpr const char* kArithmetic = R"g(root ::= (expr "=" ws term "\n")+
+expr ::= term ([-+*/] term)*
+term ::= ident | num | "(" ws expr ")" ws
+ident ::= [a-z] [a-z0-9_]* ws
+num ::= [0-9]+ ws
+ws ::= [ \t\n]*
+)g";
+
+constexpr const char* kUnicode =
+    "root ::= \"<\" [a-zé-ü\\u0400-\\u04FF\\U0001F600-\\U0001F64F]{1,6} \">\" (\" \" root)?";
+
+constexpr const char* kNested = "root ::= \"(\" root \")\" | [a-c]{2,3} \"!\"?";
+
+// Ids 0-2 are special (1 and 2 also end generation), 3 is empty, 4 ends generation without
+// being special, 5 and 6 share a piece; then all 256 single bytes, pieces that span several
+// terminals, pieces that split UTF-8 characters, and random strings.
+struct TestVocab {
+  std::vector<std::string> pieces;
+  std::vector<bool> special;
+  std::vector<int32_t> eog;
+};
+
+TestVocab make_vocab(uint32_t seed) {
+  TestVocab v;
+  auto add = [&](std::string p, bool special = false) {
+    v.pieces.push_back(std::move(p));
+    v.special.push_back(special);
+  };
+  add("<s>", true);
+  add("</s>", true);
+  add("<|eot|>", true);
+  add("");
+  add("\n\n\n");
+  add("ab");
+  add("ab");
+  v.eog = {1, 2, 4};
+  for (int b = 0; b < 256; ++b) add(std::string(1, static_cast<char>(b)));
+  for (const char* p :
+       {"{\"", "\":", "\",", "\"}", " \"", "true", "false", "null", "nu", "ll", "12", "3.", "e+",
+        "\\n", "\\\"", "\\u00", "  ", "\n\n", "\"a\":", "abc", "hello", " world", "}]", "]}",
+        ",\"", "[{", "\"]", ".5", "1e", "x=", "=y\n", "(a", "+b)", "é", "\xC3", "\xA9t",
+        "\xE2\x82\xAC", "\xE2\x82", "\xAC\"", "\xF0\x9F\x98\x80\"", "\xF0\x9F", "\x98\x80>",
+        "\xD0\x96\xD0", "\xB8>", "< ", "> <", "((", "))", "ab!", "c)", "\"\"", "{}", "[]"}) {
+    add(p);
+  }
+  std::mt19937 rng(seed);
+  const std::string alphabet = "{}[]\":, \n\\abcxyz019.-+eE=()<>!tfnrul\xC3\xA9\xE2\x82\xAC";
+  for (int i = 0; i < 1500; ++i) {
+    std::string p;
+    const int len = 1 + static_cast<int>(rng() % 6);
+    for (int j = 0; j < len; ++j) p += alphabet[rng() % alphabet.size()];
+    add(p);
+  }
+  return v;
+}
+
+std::shared_ptr<const VocabIndex> build(const TestVocab& v) {
+  return VocabIndex::build(v.pieces, v.special, v.eog);
+}
+
+std::vector<bool> brute_force_mask(const Matcher& m, const VocabIndex& vocab) {
+  std::vector<bool> out(vocab.n_vocab(), false);
+  for (int32_t id = 0; id < vocab.n_vocab(); ++id) {
+    if (vocab.is_eog(id)) {
+      out[id] = m.is_complete();
+    } else if (!vocab.is_special(id) && !vocab.piece(id).empty()) {
+      Matcher copy = m;
+      out[id] = copy.accept_bytes(vocab.piece(id));
+    }
+  }
+  return out;
+}
+
+bool bit(const std::vector<uint64_t>& mask, int32_t id) { return (mask[id >> 6] >> (id & 63)) & 1; }
+
+std::string show(const std::string& piece) {
+  std::string out;
+  for (unsigned char c : piece) {
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Walks `steps` random allowed tokens, checking every mask against brute force. Returns the
+// text produced.
+std::string random_walk_checked(const char* gbnf, const std::shared_ptr<const VocabIndex>& vocab,
+                                uint32_t seed, int steps, const char* root = "root") {
+  auto g = Grammar::parse(gbnf, root);
+  TokenConstraint tc(g, vocab);
+  std::mt19937 rng(seed);
+  std::vector<uint64_t> mask;
+  std::string text;
+  for (int step = 0; step < steps; ++step) {
+    tc.fill_mask(mask);
+    EXPECT_EQ(mask.size(), static_cast<size_t>((vocab->n_vocab() + 63) / 64));
+    const std::vector<bool> expected = brute_force_mask(tc.matcher(), *vocab);
+    std::vector<int32_t> allowed_text;
+    int mismatches = 0;
+    for (int32_t id = 0; id < vocab->n_vocab(); ++id) {
+      if (bit(mask, id) != expected[id] && ++mismatches <= 5) {
+        ADD_FAILURE() << "step " << step << " after '" << show(text) << "': token " << id << " '"
+                      << show(vocab->piece(id)) << "' mask " << bit(mask, id) << " brute force "
+                      << expected[id];
+      }
+      EXPECT_EQ(tc.allows(id), expected[id]) << id;
+      if (expected[id] && !vocab->is_eog(id)) allowed_text.push_back(id);
+    }
+    if (mismatches > 0) break;
+    EXPECT_EQ(tc.is_complete(), bit(mask, 1));
+    if (allowed_text.empty()) {
+      EXPECT_FALSE(tc.can_continue());
+      break;
+    }
+    EXPECT_TRUE(tc.can_continue());
+    // Mostly short tokens, so the walk reaches varied states rather than long strings.
+    int32_t pick = allowed_text[rng() % allowed_text.size()];
+    if (rng() % 3 == 0) {
+      for (int tries = 0; tries < 8; ++tries) {
+        const int32_t other = allowed_text[rng() % allowed_text.size()];
+        if (vocab->piece(other).size() < vocab->piece(pick).size()) pick = other;
+      }
+    }
+    tc.accept(pick);
+    text += vocab->piece(pick);
+  }
+  return text;
+}
+
+TEST(VocabIndex, TrieHoldsExactlyTheOrdinaryTokens) {
+  const TestVocab v = make_vocab(1);
+  auto vocab = build(v);
+  EXPECT_EQ(vocab->n_vocab(), static_cast<int32_t>(v.pieces.size()));
+  const auto& trie = vocab->trie();
+  std::multiset<int32_t> seen;
+  // Rebuild each node's prefix from the preorder layout and compare with its tokens' pieces.
+  std::vector<std::pair<uint32_t, std::string>> todo{{0, ""}};
+  while (!todo.empty()) {
+    auto [n, prefix] = todo.back();
+    todo.pop_back();
+    for (uint32_t t = trie[n].tok_begin; t < trie[n].tok_end; ++t) {
+      const int32_t id = vocab->trie_tokens()[t];
+      EXPECT_EQ(vocab->piece(id), prefix);
+      seen.insert(id);
+    }
+    int last = -1;
+    for (uint32_t c = n + 1; c < trie[n].end; c = trie[c].end) {
+      EXPECT_GT(static_cast<int>(trie[c].byte), last) << "children in byte order";
+      last = trie[c].byte;
+      todo.push_back({c, prefix + static_cast<char>(trie[c].byte)});
+    }
+  }
+  for (int32_t id = 0; id < vocab->n_vocab(); ++id) {
+    const bool ordinary = !v.special[id] && !vocab->is_eog(id) && !v.pieces[id].empty();
+    EXPECT_EQ(seen.count(id), ordinary ? 1u : 0u) << id;
+  }
+  EXPECT_THROW(VocabIndex::build({"a", "b"}, {false}, {}), rightsize::Error);
+  EXPECT_THROW(VocabIndex::build({"a", "b"}, {false, false}, {7}), rightsize::Error);
+}
+
+TEST(TokenMask, MatchesBruteForceOnJson) {
+  auto vocab = build(make_vocab(2));
+  for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(kJson, vocab, seed, 60);
+  // JSON lines keep the walk going past the first closed object.
+  const std::string lines = std::string(kJson) + "lines ::= (value \"\\n\")+\n";
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    random_walk_checked(lines.c_str(), vocab, seed, 80, "lines");
+  }
+}
+
+TEST(TokenMask, MatchesBruteForceOnArithmeticUnicodeAndNesting) {
+  auto vocab = build(make_vocab(3));
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    random_walk_checked(kArithmetic, vocab, seed, 50);
+    random_walk_checked(kUnicode, vocab, seed, 50);
+    random_walk_checked(kNested, vocab, seed, 40);
+  }
+}
+
+TEST(TokenMask, MatchesBruteForceOnAmbiguousAndNullableGrammars) {
+  auto vocab = build(make_vocab(4));
+  for (const char* g : {
+           "root ::= [a-z]* [a-z0-9]+ \"!\"",
+           "root ::= (\"a\" | \"ab\" | \"abc\")* \"c\"? x\nx ::= \"\" | \"x\" x",
+           "root ::= \"\"",
+           "root ::= . . . \"\\n\"",
+           "root ::= [^a]{0,3} \"a\"",
+       }) {
+    for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(g, vocab, seed, 25);
+  }
+}
+
+TEST(TokenMask, DeepStacksUseTheFragmentBelow) {
+  // Strings nested in arrays: the stack below a string's fragment differs at each depth.
+  auto vocab = build(make_vocab(5));
+  auto g = Grammar::parse(kJson);
+  TokenConstraint tc(g, vocab);
+  std::vector<uint64_t> mask;
+  const std::string prefix = "{\"k\": [[[\"ab";
+  for (char c : prefix) {
+    tc.fill_mask(mask);
+    const int32_t id = 7 + static_cast<uint8_t>(c);  // the single-byte token
+    ASSERT_TRUE(bit(mask, id)) << c;
+    tc.accept(id);
+  }
+  tc.fill_mask(mask);
+  const std::vector<bool> expected = brute_force_mask(tc.matcher(), *vocab);
+  for (int32_t id = 0; id < vocab->n_vocab(); ++id) EXPECT_EQ(bit(mask, id), expected[id]) << id;
+  EXPECT_TRUE(bit(mask, 7 + '}'));  // '}' is text inside a string
+  EXPECT_FALSE(bit(mask, 7 + 1));   // a control character is not
+}
+
+TEST(TokenMask, EogSpecialAndInvalidTokens) {
+  const TestVocab v = make_vocab(6);
+  auto vocab = build(v);
+  TokenConstraint tc(Grammar::parse("root ::= \"ab\" \"c\"?"), vocab);
+  std::vector<uint64_t> mask;
+  tc.fill_mask(mask);
+  EXPECT_TRUE(bit(mask, 5));
+  EXPECT_TRUE(bit(mask, 6));  // both tokens spelling "ab"
+  EXPECT_FALSE(bit(mask, 0));
+  EXPECT_FALSE(bit(mask, 1));
+  EXPECT_FALSE(bit(mask, 3));
+  EXPECT_FALSE(tc.allows(0));
+  EXPECT_FALSE(tc.allows(3));
+  EXPECT_FALSE(tc.allows(-1));
+  EXPECT_FALSE(tc.allows(vocab->n_vocab()));
+  EXPECT_THROW(tc.accept(1), rightsize::Error);  // EOG before the grammar is complete
+  EXPECT_THROW(tc.accept(0), rightsize::Error);  // special
+  EXPECT_THROW(tc.accept(3), rightsize::Error);  // empty
+  EXPECT_THROW(tc.accept(7 + 'x'), rightsize::Error);
+  EXPECT_THROW(tc.accept(vocab->n_vocab()), rightsize::Error);
+  tc.accept(6);
+  EXPECT_TRUE(tc.is_complete());
+  EXPECT_TRUE(tc.can_continue());
+  tc.fill_mask(mask);
+  for (int32_t id : {1, 2, 4}) EXPECT_TRUE(bit(mask, id)) << id;  // every EOG, special or not
+  EXPECT_TRUE(bit(mask, 7 + 'c'));
+  EXPECT_FALSE(bit(mask, 7 + 'a'));
+  tc.accept(7 + 'c');
+  EXPECT_FALSE(tc.can_continue());
+  tc.fill_mask(mask);
+  size_t n_set = 0;
+  for (int32_t id = 0; id < vocab->n_vocab(); ++id) n_set += bit(mask, id);
+  EXPECT_EQ(n_set, 3u);  // only the EOG tokens
+  tc.accept(4);
+  EXPECT_FALSE(tc.can_continue());
+  tc.fill_mask(mask);
+  for (uint64_t w : mask) EXPECT_EQ(w, 0u);
+  EXPECT_THROW(tc.accept(1), rightsize::Error);
+}
+
+TEST(TokenMask, PartialUtf8TokensAcrossSteps) {
+  const TestVocab v = make_vocab(7);
+  auto vocab = build(v);
+  auto find = [&](const std::string& p) {
+    for (int32_t id = 7; id < vocab->n_vocab(); ++id) {
+      if (v.pieces[id] == p) return id;
+    }
+    return -1;
+  };
+  TokenConstraint tc(Grammar::parse(kUnicode), vocab);
+  std::vector<uint64_t> mask;
+  tc.accept(find("<"));
+  tc.fill_mask(mask);
+  EXPECT_FALSE(bit(mask, find("\xE2\x82\xAC")));  // € is not in the class,
+  EXPECT_FALSE(bit(mask, find("\xE2\x82")));      // nor is anything from U+2080 to U+20BF
+  ASSERT_TRUE(bit(mask, find("\xC3")));            // half of é
+  tc.accept(find("\xC3"));
+  tc.fill_mask(mask);
+  EXPECT_TRUE(bit(mask, find("\xA9t")));           // completes é, then 't'
+  EXPECT_TRUE(bit(mask, find(std::string(1, '\xA9'))));
+  EXPECT_FALSE(bit(mask, find(">")));               // a character cannot end half-way
+  EXPECT_FALSE(bit(mask, find("\xC3")));
+  EXPECT_FALSE(tc.is_complete());
+}
+
+}  // namespace
+}  // namespace rightsize::sampling::grammar
