@@ -26,6 +26,14 @@ class KvCache {
   // What a cache of full context length on every layer would take, for comparison.
   uint64_t full_size_bytes() const;
 
+  // How many of the first `common` positions of a sequence whose cache holds `cached_len`
+  // positions can be kept when it continues from there: `common`, unless a sliding-window ring
+  // has already overwritten cells that the next queries would read (then 0).
+  int64_t reusable_prefix(int64_t cached_len, int64_t common) const;
+  // Makes sequence `dst` hold the first n_pos positions of sequence `src` (whose cache holds
+  // src_len >= n_pos positions), as if it had evaluated them itself. Check reusable_prefix first.
+  void copy_prefix(int src, int dst, int64_t n_pos, int64_t src_len);
+
   // [n_head_kv * head_dim] for one position.
   float* k(int64_t layer, int seq, int64_t pos) { return cell(layer, seq, pos, true); }
   float* v(int64_t layer, int seq, int64_t pos) { return cell(layer, seq, pos, false); }
@@ -45,6 +53,7 @@ class KvCache {
   }
   int64_t n_ctx_;
   int n_seq_;
+  int64_t max_batch_;
   int64_t k_row_;
   int64_t v_row_;
   std::vector<Layer> layers_;

@@ -44,6 +44,10 @@ class Transformer {
   const ModelConfig& config() const { return config_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }
   const KvCache& kv_cache() const { return kv_; }
+  // See KvCache::copy_prefix: sequence dst continues from src's first n_pos positions.
+  void copy_prefix(int src, int dst, int64_t n_pos, int64_t src_len) {
+    kv_.copy_prefix(src, dst, n_pos, src_len);
+  }
   int64_t max_batch() const { return max_batch_; }
 
  private:

@@ -259,6 +259,44 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(info.param.n_embd);
     });
 
+// A sequence continued from positions copied out of another slot computes what it would have
+// from its own evaluation; a sliding-window ring refuses reuse once it has been overwritten.
+TEST(Transformer, CopiedPrefixContinuesLikeItsOwn) {
+  RandomModelSpec spec = default_spec("gemma2");
+  spec.config.n_vocab = 300;
+  spec.config.n_embd = 64;
+  spec.config.n_head = 2;
+  spec.config.n_head_kv = 1;
+  spec.config.head_dim = spec.config.head_dim_v = spec.config.n_rot = 32;
+  spec.config.n_ff = 64;
+  spec.config.n_layer = 2;
+  spec.config.sliding_window = 4;
+  const auto path = std::filesystem::temp_directory_path() / "rs_copy_prefix.gguf";
+  write_random_model(spec, path.string());
+  auto m = Model::load(path.string());
+  std::filesystem::remove(path);
+  ThreadPool pool(1);
+  const std::vector<int32_t> a = {1, 17, 250, 3, 99, 42, 7, 298, 150, 64, 5, 77};
+  const std::vector<int32_t> tail = {11, 12, 13};
+  // max_batch 3: rings of 4 + 3 - 1 = 6 cells.
+  Transformer tf(*m, 32, 3, pool, 3);
+  tf.forward(a, 0, false, 0);
+  // Continue slot 0's first 10 positions in slot 1: 12 - 10 <= max_batch, so reusable.
+  ASSERT_EQ(tf.kv_cache().reusable_prefix(12, 10), 10);
+  tf.copy_prefix(0, 1, 10, 12);
+  const auto got_span = tf.forward(tail, 10, true, 1);
+  const std::vector<float> got(got_span.begin(), got_span.end());
+  std::vector<int32_t> whole(a.begin(), a.begin() + 10);
+  whole.insert(whole.end(), tail.begin(), tail.end());
+  const auto want = tf.forward(whole, 0, true, 2);
+  const size_t nv = static_cast<size_t>(m->config().n_vocab);
+  for (size_t i = 0; i < tail.size() * nv; ++i)
+    ASSERT_NEAR(got[i], want[10 * nv + i], 1e-4f) << "logit " << i;
+  // Going back 8 positions from 12 needs cells the 6-cell ring has overwritten.
+  EXPECT_EQ(tf.kv_cache().reusable_prefix(12, 4), 0);
+  EXPECT_EQ(tf.kv_cache().reusable_prefix(6, 2), 2);  // nothing overwritten yet
+}
+
 TEST(Transformer, RejectsOutOfRangeTokensAndPositions) {
   RandomModelSpec spec = default_spec("llama");
   spec.config.n_vocab = 300;
