@@ -24,7 +24,7 @@ std::string StreamDecoder::push(int32_t id) {
 std::string StreamDecoder::flush() {
   std::string out = utf8_sanitize(pending_);
   pending_.clear();
-  at_start_ = true;
+  at_start_ = !continuation_;
   return out;
 }
 

@@ -11,9 +11,11 @@ class Tokenizer;
 
 class StreamDecoder {
  public:
-  // `tokenizer` must outlive the decoder. skip_special as in Tokenizer::decode.
-  explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = false)
-      : tokenizer_(tokenizer), skip_special_(skip_special) {}
+  // `tokenizer` must outlive the decoder. skip_special as in Tokenizer::decode. A continuation
+  // (generated text after a prompt) keeps its first piece's leading space, which decode() drops
+  // only at the very start of a text.
+  explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = false, bool continuation = false)
+      : tokenizer_(tokenizer), skip_special_(skip_special), continuation_(continuation), at_start_(!continuation) {}
 
   // The text that `id` completes: always valid UTF-8, possibly empty while a multi-byte
   // character waits for its remaining bytes. Bytes that can never form a character come out
@@ -28,7 +30,8 @@ class StreamDecoder {
  private:
   const Tokenizer& tokenizer_;
   bool skip_special_;
-  bool at_start_ = true;
+  bool continuation_;
+  bool at_start_;
   std::string pending_;  // bytes of an unfinished character
 };
 
