@@ -10,7 +10,7 @@
 #include "cli/sampling_flags.h"
 #include "cli/text_io.h"
 #include "model/model.h"
-#include "tokenizer/chat/chat_template.h"
+#include "engine/chat_prompt.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -33,16 +33,11 @@ void add_chat_command(CLI::App& app) {
     const LoadedModel lm = load_with_tokenizer(o->model, threads);
     const model::Model* m = lm.model.get();
     const tokenizer::Tokenizer* tok = lm.tokenizer.get();
-    const auto tmpl_text = m->file().get_string("tokenizer.chat_template");
-    const bool own_template = tmpl_text.has_value();
-    const tokenizer::chat::ChatTemplate tmpl(own_template ? *tmpl_text
-                                                          : std::string(tokenizer::chat::default_chat_template()));
-    tokenizer::chat::ChatInputs inputs;
-    if (tok->bos() >= 0) inputs.extra_vars["bos_token"] = tok->token_text(tok->bos());
-    if (tok->eos() >= 0) inputs.extra_vars["eos_token"] = tok->token_text(tok->eos());
+    const engine::ChatPrompt chat_prompt(*m, *tok);
+    nlohmann::ordered_json messages;
     auto start = [&] {
-      inputs.messages = nlohmann::ordered_json::array();
-      if (!o->system.empty()) inputs.messages.push_back({{"role", "system"}, {"content", o->system}});
+      messages = nlohmann::ordered_json::array();
+      if (!o->system.empty()) messages.push_back({{"role", "system"}, {"content", o->system}});
     };
     start();
     ThreadPool pool(threads);
@@ -50,7 +45,7 @@ void add_chat_command(CLI::App& app) {
     const bool interactive = isatty(STDIN_FILENO);
     if (interactive)
       std::fprintf(stderr, "chat with %s (%s template). /reset starts over, Ctrl-D leaves.\n", o->model.c_str(),
-                   own_template ? "its own" : "the default ChatML");
+                   chat_prompt.has_own_template() ? "its own" : "the default ChatML");
     std::string line;
     while (true) {
       if (interactive) std::fprintf(stderr, "> ");
@@ -62,25 +57,21 @@ void add_chat_command(CLI::App& app) {
         continue;
       }
       if (line.empty()) continue;
-      inputs.messages.push_back({{"role", "user"}, {"content", line}});
-      inputs.add_generation_prompt = true;
-      const std::string prompt = tmpl.render(inputs);
-      std::vector<int32_t> ids = tok->encode(prompt, false, true);
-      const bool add_bos = m->file().get_bool("tokenizer.ggml.add_bos_token").value_or(true);
-      if (add_bos && tok->bos() >= 0 && (ids.empty() || ids.front() != tok->bos())) ids.insert(ids.begin(), tok->bos());
+      messages.push_back({{"role", "user"}, {"content", line}});
+      const std::vector<int32_t> ids = chat_prompt.encode(messages);
       engine::GenerateResult r;
       try {
         r = session.generate(ids, o->gen.options, stream_to_stdout);
       } catch (const Error& e) {
         // A conversation that outgrew the context: say so and keep the session usable.
         std::fprintf(stderr, "\nrightsize: %s — use /reset to start over\n", e.what());
-        inputs.messages.erase(inputs.messages.end() - 1);
+        messages.erase(messages.end() - 1);
         continue;
       }
       std::printf("\n");
       std::fflush(stdout);
       if (o->verbose) print_generation_stats(r);
-      inputs.messages.push_back({{"role", "assistant"}, {"content", r.text}});
+      messages.push_back({{"role", "assistant"}, {"content", r.text}});
     }
     if (interactive) std::fprintf(stderr, "\n");
   });
