@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 # The unit-test binaries (one per layer) that also run under the sanitizers.
-UNIT_TESTS := util gguf kernels model tokenizer tokenizer_chat sampling
+UNIT_TESTS := util gguf kernels model tokenizer tokenizer_chat sampling_grammar sampling engine
 space := $(subst ,, )
 
 .PHONY: all deps build run test check asan-test clean

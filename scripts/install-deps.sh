@@ -11,7 +11,13 @@ packages=(
   libcli11-dev                       # command line
   libpcre2-dev                       # Unicode regex for BPE pre-tokenizers
   clang libclang-rt-dev              # libFuzzer target, sanitizer runtime
+  libcpp-httplib-dev libssl-dev      # HTTP server (serve)
 )
+# Node.js and npm run the server tests with the official openai client. A machine that already
+# has node (e.g. from NodeSource, whose nodejs bundles npm) keeps it: Debian's npm would conflict.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   rightsize::cli::add_chat_template_command(app);
   rightsize::cli::add_run_command(app);
   rightsize::cli::add_chat_command(app);
+  rightsize::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
