@@ -82,7 +82,9 @@ int32_t Sampler::sample(std::span<const float> logits) {
     return best;
   }
 
-  // Candidates sorted by logit (ties by id, so the order is deterministic).
+  // Candidates: every token that is not excluded. The truncations need them in order of logit
+  // (ties by id, so the order is deterministic); without any, the draw runs in id order and
+  // nothing is sorted, which keeps a full-vocabulary draw at one pass over the logits.
   candidates_.clear();
   for (int64_t i = 0; i < n_vocab_; ++i) {
     const float l = work_[static_cast<size_t>(i)];
@@ -90,45 +92,70 @@ int32_t Sampler::sample(std::span<const float> logits) {
   }
   if (candidates_.empty()) throw Error("sampling: every token is excluded (all logits are -inf)");
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-  size_t k = candidates_.size();
-  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < k) k = static_cast<size_t>(p.top_k);
-  std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(k), candidates_.end(), by_logit);
-  candidates_.resize(k);
-
-  // Probabilities at temperature 1 for top-p and min-p, as the reference's chain does.
-  std::vector<double> prob(k);
-  double sum = 0.0;
-  for (size_t i = 0; i < k; ++i) sum += prob[i] = std::exp(static_cast<double>(candidates_[i].first - candidates_[0].first));
-  for (double& v : prob) v /= sum;
-  size_t keep = k;
-  if (p.top_p < 1.0f) {
-    double cum = 0.0;
-    for (size_t i = 0; i < k; ++i) {
-      cum += prob[i];
-      if (cum >= p.top_p) {
+  const bool truncates = (p.top_k > 0 && static_cast<size_t>(p.top_k) < candidates_.size()) || p.top_p < 1.0f ||
+                         p.min_p > 0.0f;
+  float max = candidates_[0].first;
+  for (const auto& c : candidates_) max = std::max(max, c.first);
+  if (truncates) {
+    if (p.top_k > 0 && static_cast<size_t>(p.top_k) < candidates_.size()) {
+      const auto kth = candidates_.begin() + p.top_k;
+      std::nth_element(candidates_.begin(), kth - 1, candidates_.end(), by_logit);
+      candidates_.resize(static_cast<size_t>(p.top_k));
+    }
+    // Probabilities at temperature 1 over the candidates, for top-p and min-p.
+    double sum = 0.0;
+    for (const auto& c : candidates_) sum += std::exp(static_cast<double>(c.first - max));
+    // Sort only as far as top-p needs: a growing prefix until it holds top_p of the mass.
+    size_t sorted = std::min<size_t>(candidates_.size(), 64);
+    size_t keep = candidates_.size();
+    while (true) {
+      std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(sorted),
+                        candidates_.end(), by_logit);
+      if (p.top_p >= 1.0f) break;
+      double cum = 0.0;
+      size_t i = 0;
+      for (; i < sorted; ++i) {
+        cum += std::exp(static_cast<double>(candidates_[i].first - max)) / sum;
+        if (cum >= p.top_p) break;
+      }
+      if (i < sorted) {
         keep = i + 1;
         break;
       }
+      if (sorted == candidates_.size()) break;
+      sorted = std::min(candidates_.size(), sorted * 4);
     }
+    if (p.top_p >= 1.0f && p.min_p > 0.0f) {
+      // min-p alone needs no order: everything within a factor min_p of the best stays.
+      const float floor = max + std::log(p.min_p);
+      size_t n = 0;
+      for (size_t i = 0; i < candidates_.size(); ++i)
+        if (i == 0 || candidates_[i].first >= floor) candidates_[n++] = candidates_[i];
+      keep = n;
+      std::sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep), by_logit);
+    } else if (p.min_p > 0.0f) {
+      size_t i = 1;
+      while (i < keep && std::exp(static_cast<double>(candidates_[i].first - max)) >= p.min_p) ++i;
+      keep = i;
+    }
+    if (p.top_p >= 1.0f && p.min_p <= 0.0f)  // top-k alone: the k in order
+      std::sort(candidates_.begin(), candidates_.end(), by_logit), keep = candidates_.size();
+    candidates_.resize(keep);
   }
-  if (p.min_p > 0.0f) {
-    size_t i = 1;
-    while (i < keep && prob[i] >= p.min_p * prob[0]) ++i;
-    keep = i;
-  }
-  candidates_.resize(keep);
 
   // Temperature, then a draw.
-  sum = 0.0;
-  prob.resize(keep);
-  for (size_t i = 0; i < keep; ++i)
-    sum += prob[i] = std::exp(static_cast<double>(candidates_[i].first - candidates_[0].first) / p.temperature);
+  const float top = truncates ? candidates_[0].first : max;
+  probs_.resize(candidates_.size());
+  double sum = 0.0;
+  const double inv_t = 1.0 / p.temperature;
+  for (size_t i = 0; i < candidates_.size(); ++i)
+    sum += probs_[i] = std::exp(static_cast<double>(candidates_[i].first - top) * inv_t);
   double r = uniform() * sum;
-  for (size_t i = 0; i < keep; ++i) {
-    r -= prob[i];
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    r -= probs_[i];
     if (r < 0.0) return candidates_[i].second;
   }
-  return candidates_[keep - 1].second;
+  return candidates_.back().second;
 }
 
 }  // namespace rightsize::sampling

@@ -49,6 +49,7 @@ class Sampler {
   std::deque<int32_t> recent_;    // last repeat_last_n tokens
   std::vector<float> work_;       // logits after penalties
   std::vector<std::pair<float, int32_t>> candidates_;
+  std::vector<double> probs_;
 };
 
 }  // namespace rightsize::sampling
