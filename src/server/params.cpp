@@ -163,6 +163,8 @@ GenerationParams parse_generation(const Params& p, bool logprobs_is_count, int64
       g.include_usage = it->get<bool>();
     }
   }
+  // llama.cpp's extension: generate through end-of-generation tokens (benchmarks use it).
+  if (p.boolean("ignore_eos").value_or(false)) g.options.stop_at_eog = false;
   if (p.get("user")) p.string("user");  // type-checked, otherwise only informative
   return g;
 }
