@@ -53,11 +53,13 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     return pieces[a] != pieces[b] ? pieces[a] < pieces[b] : a < b;
   });
   auto& trie = v->trie_;
-  trie.push_back({0, 0, 0, 0});
+  trie.push_back({0, 0, 0, 0, 0});
   std::vector<uint32_t> path{0};  // path[d]: the node at depth d
   const std::string* prev = nullptr;
   for (int32_t id : text_ids) {
     const std::string& p = pieces[id];
+    if (p.size() > UINT16_MAX) throw rightsize::Error("vocabulary: token " + std::to_string(id) +
+                                                      " is longer than 65535 bytes");
     size_t common = 0;
     if (prev != nullptr) {
       while (common < prev->size() && common < p.size() && (*prev)[common] == p[common]) ++common;
@@ -68,7 +70,7 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     }
     for (size_t j = common; j < p.size(); ++j) {
       path.push_back(static_cast<uint32_t>(trie.size()));
-      trie.push_back({0, 0, 0, static_cast<uint8_t>(p[j])});
+      trie.push_back({0, 0, 0, static_cast<uint16_t>(j + 1), static_cast<uint8_t>(p[j])});
     }
     VocabIndex::Node& node = trie[path.back()];
     if (node.tok_end == node.tok_begin) node.tok_begin = node.tok_end =
@@ -78,6 +80,7 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     prev = &p;
   }
   for (uint32_t node : path) trie[node].end = static_cast<uint32_t>(trie.size());
+  for (const auto& node : trie) v->max_piece_length_ = std::max<size_t>(v->max_piece_length_, node.depth);
   v->pieces_ = std::move(pieces);
   v->special_ = std::move(special);
   v->eog_ = std::move(eog);
@@ -94,6 +97,7 @@ TokenConstraint::TokenConstraint(std::shared_ptr<const Grammar> grammar,
                                  std::shared_ptr<const VocabIndex> vocab)
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)), matcher_(grammar_) {
   RS_CHECK(vocab_ != nullptr);
+  depth_state_.assign(vocab_->max_piece_length() + 2, 0);
   reset_dfa();
 }
 
@@ -106,6 +110,7 @@ void TokenConstraint::reset_dfa() {
   set_data_.clear();
   set_begin_.assign(1, 0);
   set_first_.clear();
+  set_can_end_.clear();
   set_ids_.clear();
   transitions_.clear();
   RS_CHECK(intern_set({}) == 0);  // set 0: dead
@@ -173,6 +178,7 @@ uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members) {
     set_data_.insert(set_data_.end(), members.begin(), members.end());
     set_begin_.push_back(static_cast<uint32_t>(set_data_.size()));
     set_first_.push_back(first);
+    set_can_end_.push_back(!members.empty() && members[0] == 0);
     transitions_.resize(set_first_.size() * 256, -1);
   }
   return it->second;
@@ -203,24 +209,36 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
   return next_set;
 }
 
-// Sets the bits of every token in the trie subtree at `trie_node` that the stacks in `set`
-// (the state after the node's own byte) accept.
-void TokenConstraint::walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed) {
-  const auto& trie = vocab_->trie();
-  const auto& tokens = vocab_->trie_tokens();
-  walk_.assign(1, {trie_node, set});
-  while (!walk_.empty()) {
-    const auto [n, s] = walk_.back();
-    walk_.pop_back();
-    const VocabIndex::Node& node = trie[n];
-    for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) set_bit(allowed, tokens[t]);
-    const ByteSet first = set_first_[s];
-    if (!any_byte(first)) continue;
-    for (uint32_t c = n + 1; c < node.end; c = trie[c].end) {
-      if (!byteset_has(first, trie[c].byte)) continue;
-      const uint32_t next = transition(s, trie[c].byte);
-      if (next != 0) walk_.push_back({c, next});
+// Sets the bits of every token in the trie subtree at `root` that the stacks in `set` (the state
+// after the root's own byte) accept. With `ends`, also lists the nodes right after a point where
+// the stacks can all be done. The subtree is scanned in preorder, which is memory order, keeping
+// the state of each depth of the current path; a dead state skips its whole subtree.
+void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& allowed,
+                           std::vector<std::pair<uint8_t, uint32_t>>* ends) {
+  const VocabIndex::Node* trie = vocab_->trie().data();
+  const int32_t* tokens = vocab_->trie_tokens().data();
+  const uint32_t root_depth = trie[root].depth;
+  if (depth_state_.size() < static_cast<size_t>(root_depth) + 2) return;
+  depth_state_[root_depth] = set;
+  for (uint32_t t = trie[root].tok_begin; t < trie[root].tok_end; ++t) set_bit(allowed, tokens[t]);
+  const uint32_t end = trie[root].end;
+  uint32_t i = root + 1;
+  while (i < end) {
+    const VocabIndex::Node& node = trie[i];
+    const uint32_t parent = depth_state_[node.depth - 1];
+    if (ends != nullptr && set_can_end_[parent] && node.depth > 1) {
+      ends->push_back({node.byte, i});
     }
+    // The transition table answers dead bytes too, so the hot path is two dependent loads.
+    const int32_t known = transitions_[size_t{parent} * 256 + node.byte];
+    const uint32_t next = known >= 0 ? static_cast<uint32_t>(known) : transition(parent, node.byte);
+    if (next == 0) {
+      i = node.end;
+      continue;
+    }
+    depth_state_[node.depth] = next;
+    for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) set_bit(allowed, tokens[t]);
+    ++i;
   }
 }
 
@@ -228,32 +246,15 @@ void TokenConstraint::walk(uint32_t trie_node, uint32_t set, std::vector<uint64_
 const TokenConstraint::Fragment& TokenConstraint::fragment(const std::vector<uint32_t>& key) {
   auto found = fragments_.find(key);
   if (found != fragments_.end()) return *found->second;
-  const auto& trie = vocab_->trie();
-  const auto& tokens = vocab_->trie_tokens();
   uint32_t node = 0;
   for (size_t i = key.size(); i-- > 0;) node = push(key[i], node);
   const uint32_t start = intern_set({node});
 
   auto f = std::make_unique<Fragment>();
   f->accepted.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
-  std::vector<std::pair<uint8_t, uint32_t>> entries;
-  walk_.assign(1, {0, start});
-  while (!walk_.empty()) {
-    const auto [n, s] = walk_.back();
-    walk_.pop_back();
-    const VocabIndex::Node& tn = trie[n];
-    for (uint32_t t = tn.tok_begin; t < tn.tok_end; ++t) set_bit(f->accepted, tokens[t]);
-    // Member 0, the empty stack, sorts first: the fragment can be done after this prefix, and
-    // whatever follows belongs to the stack below it.
-    const bool can_end = n != 0 && set_data_[set_begin_[s]] == 0;
-    const ByteSet first = set_first_[s];
-    for (uint32_t c = n + 1; c < tn.end; c = trie[c].end) {
-      if (can_end) entries.push_back({trie[c].byte, c});
-      if (!byteset_has(first, trie[c].byte)) continue;
-      const uint32_t next = transition(s, trie[c].byte);
-      if (next != 0) walk_.push_back({c, next});
-    }
-  }
+  std::vector<std::pair<uint8_t, uint32_t>>& entries = ends_;
+  entries.clear();
+  walk(0, start, f->accepted, &entries);
   std::array<uint32_t, 257> count{};
   for (const auto& e : entries) ++count[e.first + 1];
   std::partial_sum(count.begin(), count.end(), f->entry_begin.begin());
@@ -314,7 +315,7 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
       const uint32_t next = transition(parent, static_cast<uint8_t>(b));
       if (next == 0) continue;
       for (uint32_t e = f.entry_begin[b]; e < f.entry_begin[b + 1]; ++e) {
-        walk(f.entries[e], next, allowed);
+        walk(f.entries[e], next, allowed, nullptr);
       }
     }
   }

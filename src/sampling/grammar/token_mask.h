@@ -36,10 +36,12 @@ class VocabIndex {
     uint32_t end;        // one past the last node of this subtree
     uint32_t tok_begin;  // tokens whose piece is this node's prefix: trie_tokens()[begin, end)
     uint32_t tok_end;
+    uint16_t depth;      // length of the prefix
     uint8_t byte;        // the byte leading here from the parent
   };
   const std::vector<Node>& trie() const { return trie_; }
   const std::vector<int32_t>& trie_tokens() const { return trie_tokens_; }
+  size_t max_piece_length() const { return max_piece_length_; }  // over the trie's tokens
 
  private:
   VocabIndex() = default;
@@ -50,6 +52,7 @@ class VocabIndex {
   std::vector<int32_t> eog_;
   std::vector<Node> trie_;
   std::vector<int32_t> trie_tokens_;
+  size_t max_piece_length_ = 0;
 };
 
 // The grammar state of one sequence and its token masks. Not thread-safe: one per sequence.
@@ -102,7 +105,8 @@ class TokenConstraint {
   uint32_t intern_set(const std::vector<uint32_t>& members);
   uint32_t transition(uint32_t set, uint8_t byte);
   const Fragment& fragment(const std::vector<uint32_t>& key);
-  void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed);
+  void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed,
+            std::vector<std::pair<uint8_t, uint32_t>>* ends);
   void reset_dfa();
 
   std::shared_ptr<const Grammar> grammar_;
@@ -121,6 +125,7 @@ class TokenConstraint {
   std::vector<uint32_t> set_data_;
   std::vector<uint32_t> set_begin_;
   std::vector<ByteSet> set_first_;  // bytes some member can take
+  std::vector<uint8_t> set_can_end_;  // the set holds the empty stack
   std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
   std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
 
@@ -130,7 +135,8 @@ class TokenConstraint {
   // Scratch, kept to avoid allocating per mask.
   std::vector<uint32_t> scratch_;
   std::vector<uint32_t> work_;
-  std::vector<std::pair<uint32_t, uint32_t>> walk_;
+  std::vector<uint32_t> depth_state_;  // walk: the set after the node at each depth on the path
+  std::vector<std::pair<uint8_t, uint32_t>> ends_;
   std::vector<uint32_t> key_;
   std::vector<std::pair<const Fragment*, uint32_t>> done_;
 };
