@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "engine/text_stream.h"
-#include "sampling/sampler.h"
+#include "sampling/constrained_sampler.h"
 
 namespace rightsize::engine {
 
@@ -51,6 +51,7 @@ double RequestHandle::seconds_generating() const {
 void RequestHandle::push(ChoiceDelta d, bool last_of_choice) {
   {
     std::lock_guard lock(mu_);
+    if (!error_.empty()) return;  // failed: nothing more is reported
     if (!d.tokens.empty()) {
       last_token_ = Clock::now();
       if (!has_first_token_) first_token_ = last_token_, has_first_token_ = true;
@@ -98,16 +99,20 @@ struct BatchEngine::Sequence {
   size_t evaluated = 0;     // prompt positions in the cache
   int32_t next_token = -1;  // sampled, to be fed at the next step
   int32_t generated = 0;
-  sampling::Sampler sampler;
+  sampling::ConstrainedSampler sampler;
   TextStream text;
   Sequence(std::shared_ptr<Job> j, int c, const sampling::SamplingParams& p, int64_t n_vocab,
-           const tokenizer::Tokenizer& tok)
-      : job(std::move(j)), choice(c), sampler(p, n_vocab), text(tok, job->request.options.stop) {}
+           const tokenizer::Tokenizer& tok, std::shared_ptr<const sampling::grammar::VocabIndex> vocab)
+      : job(std::move(j)),
+        choice(c),
+        sampler(p, n_vocab, job->request.options.grammar, std::move(vocab)),
+        text(tok, job->request.options.stop) {}
 };
 
 BatchEngine::BatchEngine(const model::Model& model, const tokenizer::Tokenizer& tokenizer,
                          const EngineOptions& options, ThreadPool& pool)
     : tokenizer_(tokenizer),
+      vocab_index_(sampling::build_vocab_index(tokenizer)),
       options_(options),
       transformer_(model, options.n_ctx, options.n_slots, pool,
                    std::min<int64_t>(options.step_tokens, model::Transformer::kDefaultMaxBatch)),
@@ -305,10 +310,10 @@ void BatchEngine::start_job(std::shared_ptr<Job> job) {
     // Choices differ by seed; choice 0 keeps the request's seed so n=1 reproduces it.
     sampling::SamplingParams p = job->request.options.sampling;
     p.seed += static_cast<uint64_t>(c);
-    auto seq = std::make_unique<Sequence>(job, c, p, n_vocab_, tokenizer_);
+    auto seq = std::make_unique<Sequence>(job, c, p, n_vocab_, tokenizer_, vocab_index_);
     seq->slot = slot;
     seq->evaluated = c == 0 ? static_cast<size_t>(best) : 0;
-    for (int32_t t : prompt) seq->sampler.accept(t);
+    for (int32_t t : prompt) seq->sampler.accept_prompt(t);
     Slot& s = slots_[static_cast<size_t>(slot)];
     s.seq = seq.get();
     s.last_used = ++tick_;
@@ -406,11 +411,19 @@ void BatchEngine::sample_token(Sequence& s, const float* logits) {
   const CompletionRequest& req = s.job->request;
   if (s.generated >= req.options.max_tokens) return finish(s, FinishReason::kLength);
   const std::span<const float> row(logits, static_cast<size_t>(n_vocab_));
-  const int32_t token = s.sampler.sample(row);
+  int32_t token = 0;
+  try {
+    token = s.sampler.sample(row);
+    if ((req.options.stop_at_eog || s.sampler.constrained()) && tokenizer_.is_eog(token))
+      return finish(s, FinishReason::kStop);
+    s.sampler.accept(token);
+  } catch (const Error& e) {
+    // A grammar too ambiguous to follow, or one that leaves no token: this request fails alone.
+    s.job->handle->fail(std::string("constrained sampling failed: ") + e.what());
+    return finish(s, FinishReason::kStop);
+  }
   ChoiceDelta d;
   d.index = s.choice;
-  if (req.options.stop_at_eog && tokenizer_.is_eog(token)) return finish(s, FinishReason::kStop);
-  s.sampler.accept(token);
   ++s.generated;
   d.tokens.push_back(token);
   if (req.top_logprobs >= 0) {
@@ -437,7 +450,7 @@ void BatchEngine::sample_token(Sequence& s, const float* logits) {
   const bool stopped = s.text.push(token);
   d.text = std::string(s.text.take_ready());
   const int64_t kv_len = static_cast<int64_t>(slots_[static_cast<size_t>(s.slot)].kv_tokens.size());
-  if (stopped) {
+  if (stopped || s.sampler.must_end()) {
     s.job->handle->push(std::move(d), false);
     return finish(s, FinishReason::kStop);
   }

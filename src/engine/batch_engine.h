@@ -154,6 +154,7 @@ class BatchEngine {
   int64_t reusable(const Slot& slot, const std::vector<int32_t>& prompt) const;
 
   const tokenizer::Tokenizer& tokenizer_;
+  std::shared_ptr<const sampling::grammar::VocabIndex> vocab_index_;
   EngineOptions options_;
   model::Transformer transformer_;
   int64_t n_vocab_;

@@ -276,3 +276,39 @@ TEST(BatchEngine, ContextEndsGenerationWithLength) {
 
 }  // namespace
 }  // namespace rightsize::engine
+
+namespace rightsize::engine {
+namespace {
+
+TEST(BatchEngine, GrammarConstrainsEveryChoiceAndEndsWithStop) {
+  const Fixture& f = fixture();
+  ThreadPool pool(1);
+  EngineOptions eo;
+  eo.n_ctx = 256;
+  eo.n_slots = 3;
+  BatchEngine engine(*f.model, *f.tok, eo, pool);
+  const auto g = sampling::grammar::Grammar::parse(
+      R"(root ::= "{\"id\": " [1-9] [0-9]{0,2} ", \"tag\": \"" [a-z]{1,8} "\"}")");
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    CompletionRequest r;
+    r.prompt = prompt_of(static_cast<int>(seed), 12);
+    r.options.max_tokens = 200;
+    r.options.sampling.temperature = 1.0f;
+    r.options.sampling.top_k = 0;
+    r.options.sampling.seed = seed;
+    r.options.grammar = g;
+    r.n = 3;
+    auto h = engine.submit(std::move(r));
+    const Collected c = collect(*h, 3);
+    ASSERT_EQ(h->error(), "");
+    for (int i = 0; i < 3; ++i) {
+      const std::string& text = c.text[static_cast<size_t>(i)];
+      EXPECT_EQ(c.finish[static_cast<size_t>(i)], FinishReason::kStop) << text;
+      sampling::grammar::Matcher m(g);
+      EXPECT_TRUE(m.accept_bytes(text) && m.is_complete()) << "seed " << seed << " choice " << i << ": " << text;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rightsize::engine

@@ -32,7 +32,9 @@ GenerateResult Session::generate(std::span<const int32_t> prompt, const Generate
     throw Error("the prompt has " + std::to_string(prompt.size()) + " tokens, more than the context of " +
                 std::to_string(n_ctx) + " (raise --ctx or shorten the prompt)");
   if (options.max_tokens < 0) throw Error("max_tokens must not be negative");
-  sampling::Sampler sampler(options.sampling, transformer_.config().n_vocab);
+  if (options.grammar && !vocab_index_) vocab_index_ = sampling::build_vocab_index(tokenizer_);
+  sampling::ConstrainedSampler sampler(options.sampling, transformer_.config().n_vocab, options.grammar,
+                                       vocab_index_);
   TextStream out(tokenizer_, options.stop);
 
   GenerateResult r;
@@ -45,7 +47,7 @@ GenerateResult Session::generate(std::span<const int32_t> prompt, const Generate
       static_cast<int64_t>(cached_.size()), static_cast<int64_t>(common)));
   r.cached_prompt_tokens = static_cast<int64_t>(common);
   cached_.resize(common);
-  for (int32_t t : prompt) sampler.accept(t);
+  for (int32_t t : prompt) sampler.accept_prompt(t);
 
   auto t0 = Clock::now();
   std::span<const float> logits =
@@ -61,13 +63,13 @@ GenerateResult Session::generate(std::span<const int32_t> prompt, const Generate
   r.finish = FinishReason::kLength;
   for (int32_t i = 0; i < options.max_tokens; ++i) {
     const int32_t token = sampler.sample(logits);
-    if (options.stop_at_eog && tokenizer_.is_eog(token)) {
+    if ((options.stop_at_eog || sampler.constrained()) && tokenizer_.is_eog(token)) {
       r.finish = FinishReason::kStop;
       break;
     }
     sampler.accept(token);
     r.tokens.push_back(token);
-    if (out.push(token)) {
+    if (out.push(token) || sampler.must_end()) {
       r.finish = FinishReason::kStop;
       break;
     }

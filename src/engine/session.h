@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/transformer.h"
-#include "sampling/sampler.h"
+#include "sampling/constrained_sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace rightsize::engine {
@@ -22,6 +22,9 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // generation ends before the first occurrence of any
   bool stop_at_eog = true;        // end at the model's end-of-generation tokens
   sampling::SamplingParams sampling;
+  // Output constrained to this grammar (null: free). Generation ends ("stop") when the grammar
+  // allows nothing more; end-of-generation tokens are allowed only where the output is complete.
+  std::shared_ptr<const sampling::grammar::Grammar> grammar;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled };
@@ -55,6 +58,7 @@ class Session {
  private:
   const tokenizer::Tokenizer& tokenizer_;
   model::Transformer transformer_;
+  std::shared_ptr<const sampling::grammar::VocabIndex> vocab_index_;  // built on the first grammar
   std::vector<int32_t> cached_;  // tokens whose keys/values are in the cache, in order
 };
 

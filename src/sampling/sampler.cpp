@@ -57,9 +57,14 @@ double Sampler::uniform() {
   return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
-int32_t Sampler::sample(std::span<const float> logits) {
+int32_t Sampler::sample(std::span<const float> logits, std::span<const uint64_t> allowed) {
   RS_CHECK(static_cast<int64_t>(logits.size()) == n_vocab_);
   std::copy(logits.begin(), logits.end(), work_.begin());
+  if (!allowed.empty()) {
+    RS_CHECK(static_cast<int64_t>(allowed.size()) * 64 >= n_vocab_);
+    for (int64_t i = 0; i < n_vocab_; ++i)
+      if (!(allowed[static_cast<size_t>(i >> 6)] >> (i & 63) & 1)) work_[static_cast<size_t>(i)] = -INFINITY;
+  }
   const SamplingParams& p = params_;
 
   // Penalties over the recent window.
@@ -79,6 +84,7 @@ int32_t Sampler::sample(std::span<const float> logits) {
     int32_t best = 0;
     for (int64_t i = 1; i < n_vocab_; ++i)
       if (work_[static_cast<size_t>(i)] > work_[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
+    if (work_[static_cast<size_t>(best)] == -INFINITY) throw Error("sampling: every token is excluded");
     return best;
   }
 

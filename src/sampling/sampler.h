@@ -32,8 +32,9 @@ class Sampler {
  public:
   Sampler(SamplingParams params, int64_t n_vocab);
 
-  // Picks the next token from one row of logits.
-  int32_t sample(std::span<const float> logits);
+  // Picks the next token from one row of logits; with `allowed` (a bit per token id), only
+  // among the tokens whose bit is set. Raises Error when no token is left.
+  int32_t sample(std::span<const float> logits, std::span<const uint64_t> allowed = {});
   // Records a token as generated (or part of the prompt) for the penalties.
   void accept(int32_t token);
   void reset();

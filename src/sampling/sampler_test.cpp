@@ -20,6 +20,31 @@ TEST(Sampler, GreedyTakesArgmaxLowestIdOnTies) {
   EXPECT_EQ(s.sample(logits_of({1, 3, 3, 2})), 1);
 }
 
+TEST(Sampler, AllowedMaskLimitsTheDraw) {
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  Sampler s(p, 70);
+  std::vector<float> logits(70, 0.0f);
+  logits[3] = 10.0f;  // the favourite, but masked out
+  std::vector<uint64_t> allowed(2, 0);
+  allowed[0] |= 1ull << 5;
+  allowed[1] |= 1ull << (66 - 64);
+  std::map<int32_t, int> seen;
+  for (int i = 0; i < 200; ++i) ++seen[s.sample(logits, allowed)];
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_GT(seen[5], 50);
+  EXPECT_GT(seen[66], 50);
+  p.temperature = 0.0f;
+  Sampler greedy(p, 70);
+  EXPECT_EQ(greedy.sample(logits, allowed), 5);
+  std::vector<uint64_t> none(2, 0);
+  EXPECT_THROW(greedy.sample(logits, none), Error);
+  EXPECT_THROW(s.sample(logits, none), Error);
+}
+
 TEST(Sampler, TopKOneIsGreedyAtAnyTemperature) {
   SamplingParams p;
   p.temperature = 5.0f;
