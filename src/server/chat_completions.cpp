@@ -2,6 +2,8 @@
 // chat.completion or streamed chat.completion.chunk objects.
 #include <httplib.h>
 
+#include <map>
+
 #include "server/api_error.h"
 #include "server/generation.h"
 #include "tokenizer/chat/template.h"
@@ -54,6 +56,13 @@ nlohmann::ordered_json template_messages(const nlohmann::json& messages) {
     // Tool-call fields pass through to the template.
     for (const char* key : {"name", "tool_calls", "tool_call_id"})
       if (m.contains(key) && !m[key].is_null()) tm[key] = nlohmann::ordered_json::parse(m[key].dump());
+    // Templates read a call's arguments as an object; the API carries them as JSON text.
+    if (tm.contains("tool_calls") && tm["tool_calls"].is_array())
+      for (auto& call : tm["tool_calls"])
+        if (call.contains("function") && call["function"].contains("arguments") && call["function"]["arguments"].is_string()) {
+          auto parsed = nlohmann::ordered_json::parse(call["function"]["arguments"].get<std::string>(), nullptr, false);
+          if (!parsed.is_discarded()) call["function"]["arguments"] = parsed;
+        }
     out.push_back(std::move(tm));
   }
   return out;
@@ -78,26 +87,60 @@ nlohmann::json logprobs_json(const tokenizer::Tokenizer& tok, const std::vector<
   return {{"content", content}, {"refusal", nullptr}};
 }
 
+nlohmann::json tool_calls_json(const ToolCall& call) {
+  return nlohmann::json::array({{{"id", random_id("call_")},
+                                 {"type", "function"},
+                                 {"function", {{"name", call.name}, {"arguments", call.arguments}}}}});
+}
+
 class ChatFormat : public OutputFormat {
  public:
-  ChatFormat(const ServedModel& m, bool logprobs, bool include_usage)
-      : tok_(*m.tokenizer), model_(m.id), logprobs_(logprobs), include_usage_(include_usage) {}
+  ChatFormat(const ServedModel& m, bool logprobs, bool include_usage, ToolMode tool_mode, nlohmann::ordered_json tools)
+      : tok_(*m.tokenizer),
+        model_(m.id),
+        logprobs_(logprobs),
+        include_usage_(include_usage),
+        tool_mode_(tool_mode),
+        tools_(std::move(tools)) {}
 
   std::vector<nlohmann::json> chunks(int index, const engine::ChoiceDelta& d, bool first) override {
     std::vector<nlohmann::json> out;
-    if (first || !d.text.empty() || !d.tokens.empty()) {
-      nlohmann::json delta = {{"content", d.text}};
-      if (first) delta = {{"role", "assistant"}, {"content", d.text}, {"refusal", nullptr}};
-      out.push_back(envelope({{"index", index},
-                              {"delta", delta},
-                              {"logprobs", logprobs_ ? logprobs_json(tok_, d.logprobs) : nlohmann::json(nullptr)},
-                              {"finish_reason", nullptr}}));
+    std::string text = d.text;
+    bool send_role = first;
+    if (tool_mode_ != ToolMode::kNone) {
+      // Whether a choice is a tool call shows in its first character ('{' opens a call): until
+      // then, and for a call until its end, the text is held back.
+      Pending& p = pending_[index];
+      if (first) out.push_back(delta_chunk(index, {{"role", "assistant"}, {"content", nullptr}}, nullptr));
+      send_role = false;
+      if (!p.decided) {
+        p.text += text;
+        const size_t c = p.text.find_first_not_of(" \t\r\n");
+        if (c != std::string::npos || d.finished) {
+          p.decided = true;
+          p.call = c != std::string::npos && p.text[c] == '{';
+          if (!p.call) text = std::move(p.text);
+        }
+      } else if (p.call) {
+        p.text += text;
+      }
+      if (!p.decided || p.call) {
+        if (!d.finished) return out;
+        const auto call = parse_tool_call(p.text, tools_);
+        if (call && d.finish == engine::FinishReason::kStop) {
+          out.push_back(delta_chunk(index, {{"tool_calls", indexed(tool_calls_json(*call))}}, nullptr));
+          out.push_back(finish_chunk(index, "tool_calls"));
+          return out;
+        }
+        text = p.text;  // not a call after all (cut by max_tokens): hand it over as content
+      }
     }
-    if (d.finished)
-      out.push_back(envelope({{"index", index},
-                              {"delta", nlohmann::json::object()},
-                              {"logprobs", nullptr},
-                              {"finish_reason", finish_reason_text(d.finish)}}));
+    if (send_role || !text.empty() || !d.tokens.empty()) {
+      nlohmann::json delta = {{"content", text}};
+      if (send_role) delta = {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}};
+      out.push_back(delta_chunk(index, delta, logprobs_ ? logprobs_json(tok_, d.logprobs) : nlohmann::json(nullptr)));
+    }
+    if (d.finished) out.push_back(finish_chunk(index, finish_reason_text(d.finish)));
     return out;
   }
 
@@ -112,16 +155,33 @@ class ChatFormat : public OutputFormat {
     nlohmann::json cs = nlohmann::json::array();
     for (size_t i = 0; i < choices.size(); ++i) {
       const ChoiceOutput& c = choices[i];
+      nlohmann::json message = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+      std::string finish = finish_reason_text(c.finish);
+      if (tool_mode_ != ToolMode::kNone && c.finish == engine::FinishReason::kStop) {
+        if (const auto call = parse_tool_call(c.text, tools_)) {
+          message["content"] = nullptr;
+          message["tool_calls"] = tool_calls_json(*call);
+          finish = "tool_calls";
+        }
+      }
       cs.push_back({{"index", i},
-                    {"message", {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}}},
+                    {"message", message},
                     {"logprobs", logprobs_ ? logprobs_json(tok_, c.logprobs) : nlohmann::json(nullptr)},
-                    {"finish_reason", finish_reason_text(c.finish)}});
+                    {"finish_reason", finish}});
     }
     return {{"id", id_},          {"object", "chat.completion"}, {"created", created_}, {"model", model_},
             {"choices", cs},      {"usage", usage.to_json()},    {"system_fingerprint", "rightsize"}};
   }
 
  private:
+  struct Pending {
+    bool decided = false, call = false;
+    std::string text;
+  };
+  static nlohmann::json indexed(nlohmann::json calls) {
+    for (size_t i = 0; i < calls.size(); ++i) calls[i]["index"] = i;
+    return calls;
+  }
   nlohmann::json envelope_base() const {
     return {{"id", id_},
             {"object", "chat.completion.chunk"},
@@ -135,10 +195,20 @@ class ChatFormat : public OutputFormat {
     if (include_usage_) c["usage"] = nullptr;
     return c;
   }
+  nlohmann::json delta_chunk(int index, nlohmann::json delta, nlohmann::json logprobs) const {
+    return envelope({{"index", index}, {"delta", std::move(delta)}, {"logprobs", std::move(logprobs)}, {"finish_reason", nullptr}});
+  }
+  nlohmann::json finish_chunk(int index, const char* reason) const {
+    return envelope(
+        {{"index", index}, {"delta", nlohmann::json::object()}, {"logprobs", nullptr}, {"finish_reason", reason}});
+  }
 
   const tokenizer::Tokenizer& tok_;
   std::string model_;
   bool logprobs_, include_usage_;
+  ToolMode tool_mode_;
+  nlohmann::ordered_json tools_;
+  std::map<int, Pending> pending_;
   std::string id_ = random_id("chatcmpl-");
   int64_t created_ = unix_time();
 };
@@ -158,10 +228,11 @@ void handle_chat_completions(ServerContext& ctx, const httplib::Request& req, ht
   if (!messages) throw ApiError(400, "'messages' is required", "invalid_request_error", "messages", "missing_required_parameter");
   const nlohmann::ordered_json conversation = template_messages(*messages);
   GenerationParams g = parse_generation(p, false, m.tokenizer->n_vocab());
+  const StructuredOutput so = parse_structured_output(nlohmann::ordered_json::parse(req.body), true, ctx.grammars);
 
   engine::CompletionRequest r;
   try {
-    r.prompt = m.chat->encode(conversation);
+    r.prompt = m.chat->encode(conversation, so.tools);
   } catch (const tokenizer::chat::TemplateException& e) {
     throw invalid_param("messages", std::string("The model's chat template rejects these messages: ") + e.what());
   } catch (const std::exception& e) {
@@ -169,12 +240,13 @@ void handle_chat_completions(ServerContext& ctx, const httplib::Request& req, ht
   }
   // Without a limit, a chat answer may run to the end of the context.
   if (!g.max_tokens_given) g.options.max_tokens = INT32_MAX;
+  g.options.grammar = so.grammar;
   r.options = g.options;
   r.n = g.n;
   r.top_logprobs = g.top_logprobs;
   std::vector<engine::CompletionRequest> requests;
   requests.push_back(std::move(r));
-  run_generation(ctx, m, std::move(requests), g, std::make_shared<ChatFormat>(m, g.top_logprobs >= 0, g.include_usage),
+  run_generation(ctx, m, std::move(requests), g, std::make_shared<ChatFormat>(m, g.top_logprobs >= 0, g.include_usage, so.tool_mode, so.tools),
                  res);
 }
 

@@ -140,6 +140,7 @@ void handle_completions(ServerContext& ctx, const httplib::Request& req, httplib
   const bool echo = p.boolean("echo").value_or(false);
   if (auto best_of = p.integer("best_of", 1, 128); best_of && *best_of != g.n)
     throw invalid_param("best_of", "'best_of' other than n is not supported");
+  g.options.grammar = parse_structured_output(nlohmann::ordered_json::parse(req.body), false, ctx.grammars).grammar;
   std::vector<std::string> echoed;
   std::vector<engine::CompletionRequest> requests;
   for (size_t i = 0; i < prompts.size(); ++i) {

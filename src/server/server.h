@@ -15,6 +15,7 @@
 #include "engine/chat_prompt.h"
 #include "model/model.h"
 #include "server/stats.h"
+#include "server/structured_output.h"
 #include "tokenizer/tokenizer.h"
 #include "util/thread_pool.h"
 
@@ -50,6 +51,7 @@ struct ServerContext {
   ServerOptions options;
   std::vector<std::unique_ptr<ServedModel>> models;
   ServerStats stats;
+  GrammarCache grammars;
   std::atomic<bool> draining{false};
 
   // The model a request names; ApiError 404 model_not_found otherwise.
