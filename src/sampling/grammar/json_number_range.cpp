@@ -64,11 +64,25 @@ std::string naturals_between(int64_t a, int64_t b) {
   const int len_a = static_cast<int>(std::to_string(a).size());
   const int len_b = static_cast<int>(std::to_string(b).size());
   std::vector<std::string> alts;
+  // Consecutive lengths taken whole become one [1-9] [0-9]{m,n} rather than one per length.
+  int run_from = 0, run_to = 0;
+  auto flush_run = [&] {
+    if (run_from == 0) return;
+    alts.push_back("[1-9] " + gbnf_repeat("[0-9]", run_from - 1, run_to - 1));
+    run_from = 0;
+  };
   for (int len = len_a; len <= len_b; ++len) {
     const int64_t lo = len == len_a ? a : pow10(len - 1);
     const int64_t hi = len == len_b ? b : pow10(len) - 1;
+    if (len > 1 && lo == pow10(len - 1) && hi == pow10(len) - 1) {
+      if (run_from == 0) run_from = len;
+      run_to = len;
+      continue;
+    }
+    flush_run();
     alts.push_back(digits_between(std::to_string(lo), std::to_string(hi)));
   }
+  flush_run();
   return gbnf_alternatives(alts);
 }
 
