@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <set>
 
 #include "gguf/gguf_writer.h"
 #include "kernels/quant_types.h"
@@ -144,8 +145,24 @@ void write_vocab(gguf::GgufWriter& wr, int64_t n_vocab) {
     std::snprintf(buf, sizeof buf, "<0x%02X>", b);
     add(buf, 0.0f, 6);  // BYTE
   }
+  // Punctuation, digits and JSON literals, as real vocabularies have them (a quote closing a
+  // string after a letter, "00".."99", ...): structured output needs tokens that can close
+  // strings and numbers, or a random model's constrained JSON never ends. Large vocabularies only.
+  std::vector<std::string> symbols;
+  if (n_vocab >= 1024) {
+    for (const char* p : {"\"", ",", ":", "{", "}", "[", "]", ".", "-", "_", "@", "/", "+", "'", "(", ")", "!", "?",
+                          ";", "=", "#", "%", "&", "*", "\",", "\":", "\"}", "\"]", "{\"", "[\"", "},", "],", "}}",
+                          "]]", "{}", "[]", ",\"", ":\"", "\":\"", "\",\"", "\"},", "\"],", "}]", "\"}]", ".\"",
+                          "!\"", "?\"", "t", "tr", "tru", "true", "f", "fa", "fal", "fals", "false", "n", "nu",
+                          "nul", "null"})
+      symbols.push_back(p);
+    for (char c = 'a'; c <= 'z'; ++c) symbols.push_back(std::string(1, c) + "\"");
+    for (int d = 0; d < 100; ++d) symbols.push_back(std::to_string(d));
+    for (int d = 0; d < 10; ++d) symbols.push_back("0" + std::to_string(d));
+  }
   static const char kLetters[] = "etaoinshrdlcumwfgypbvkjxqz";
-  for (int64_t i = 0; static_cast<int64_t>(tokens.size()) < n_vocab; ++i) {
+  const int64_t letters_end = n_vocab - static_cast<int64_t>(symbols.size());
+  for (int64_t i = 0; static_cast<int64_t>(tokens.size()) < letters_end; ++i) {
     // Enumerate letter strings in order of length; every other one starts a word.
     std::string piece;
     int64_t k = i / 2;
@@ -155,6 +172,21 @@ void write_vocab(gguf::GgufWriter& wr, int64_t n_vocab) {
     } while (k >= 0);
     if (i % 2 == 0) piece = "\xE2\x96\x81" + piece;  // "▁"
     add(piece, -static_cast<float>(i) * 0.001f, 1);  // NORMAL
+  }
+  // Letter strings the enumeration already made ("t", "fa", ...) are not added twice.
+  const std::set<std::string> have(tokens.begin(), tokens.end());
+  for (const std::string& p : symbols)
+    if (!have.count(p)) add(p, -1.0f, 1);
+  // Fill what duplicates left over with further letter strings.
+  for (int64_t i = letters_end; static_cast<int64_t>(tokens.size()) < n_vocab; ++i) {
+    std::string piece;
+    int64_t k = i;
+    do {
+      piece.insert(piece.begin(), kLetters[k % 26]);
+      k = k / 26 - 1;
+    } while (k >= 0);
+    piece = "\xE2\x96\x81" + piece + "s";  // beyond the enumeration's reach: "▁...s"
+    if (!have.count(piece)) add(piece, -2.0f, 1);
   }
   wr.set_string("tokenizer.ggml.model", "llama");
   wr.set_string_array("tokenizer.ggml.tokens", std::move(tokens));

@@ -10,4 +10,4 @@ fi
 if [ ! -f node_modules/openai/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-RIGHTSIZE_BIN="$1" exec node --test api.test.mjs lifecycle.test.mjs
+RIGHTSIZE_BIN="$1" exec node --test api.test.mjs structured.test.mjs lifecycle.test.mjs
