@@ -3,6 +3,8 @@
 // text, seeds, piped input, /reset).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -121,6 +123,36 @@ TEST(TextCli, ChatReadsPipedTurnsAndResets) {
   // The second turn reuses the first turn's prompt and reply from the cache; /reset empties it.
   EXPECT_EQ(stats[1].find("(0 cached)"), std::string::npos) << stats[1];
   EXPECT_NE(stats[2].find("(0 cached)"), std::string::npos) << stats[2];
+}
+
+TEST(TextCli, RunFollowsAGrammarOrAJsonSchema) {
+  const fs::path dir = fs::temp_directory_path() / ("rs_constrained_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string model = (dir / "tiny.gguf").string();
+  ASSERT_EQ(run_rightsize("gen-model --preset tiny --out " + model).status, 0);
+  std::ofstream(dir / "answer.gbnf") << "root ::= \"{\\\"ok\\\": \" (\"true\" | \"false\") \"}\"\n";
+  std::ofstream(dir / "schema.json") << R"({"type": "object", "properties": {"n": {"type": "integer", "minimum": 3,
+      "maximum": 7}}, "required": ["n"], "additionalProperties": false})";
+  std::ofstream(dir / "bad.gbnf") << "root ::= \"a\"\n  | missing\n";
+  for (int seed = 1; seed <= 3; ++seed) {
+    auto g = run_rightsize("run -m " + model + " -p x -n 50 --seed " + std::to_string(seed) + " --grammar " +
+                           (dir / "answer.gbnf").string());
+    ASSERT_EQ(g.status, 0) << g.err;
+    EXPECT_TRUE(g.out == "x{\"ok\": true}\n" || g.out == "x{\"ok\": false}\n") << g.out;
+    EXPECT_NE(g.err.find("finish: stop"), std::string::npos) << g.err;
+    auto j = run_rightsize("run -m " + model + " -p x -n 50 --seed " + std::to_string(seed) + " --json-schema " +
+                           (dir / "schema.json").string());
+    ASSERT_EQ(j.status, 0) << j.err;
+    const auto v = nlohmann::json::parse(j.out.substr(1), nullptr, false);
+    ASSERT_FALSE(v.is_discarded()) << j.out;
+    EXPECT_GE(v["n"].get<int>(), 3);
+    EXPECT_LE(v["n"].get<int>(), 7);
+  }
+  auto bad = run_rightsize("run -m " + model + " -p x --grammar " + (dir / "bad.gbnf").string());
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("bad.gbnf: line 2, column 5"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("missing"), std::string::npos) << bad.err;
+  fs::remove_all(dir);
 }
 
 }  // namespace

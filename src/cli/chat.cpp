@@ -29,6 +29,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_flag("-v,--verbose", o->verbose, "Print timings after each reply");
   add_generation_flags(cmd, o->gen);
   cmd->callback([o] {
+    o->gen.options.grammar = load_output_constraint(o->gen.grammar_file, o->gen.json_schema_file);
     const int threads = resolve_threads(o->gen.threads);
     const LoadedModel lm = load_with_tokenizer(o->model, threads);
     const model::Model* m = lm.model.get();

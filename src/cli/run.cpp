@@ -25,16 +25,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--no-parse-special", o->no_parse_special, "Treat special-token text in the prompt as plain text");
   add_generation_flags(cmd, o->gen);
   cmd->callback([o] {
-    std::string prompt = o->prompt;
-    if (!o->prompt_file.empty()) {
-      FILE* f = std::fopen(o->prompt_file.c_str(), "rb");
-      if (f == nullptr) throw Error("cannot read '" + o->prompt_file + "'");
-      char buf[65536];
-      size_t n;
-      prompt.clear();
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) prompt.append(buf, n);
-      std::fclose(f);
-    }
+    std::string prompt = o->prompt_file.empty() ? o->prompt : read_file(o->prompt_file);
+    o->gen.options.grammar = load_output_constraint(o->gen.grammar_file, o->gen.json_schema_file);
     if (prompt.empty()) throw Error("run: give a prompt with -p or -f");
     const int threads = resolve_threads(o->gen.threads);
     const LoadedModel lm = load_with_tokenizer(o->model, threads);

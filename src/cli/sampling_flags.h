@@ -9,6 +9,8 @@ namespace rightsize::cli {
 
 struct GenerationFlags {
   engine::GenerateOptions options;
+  std::string grammar_file;      // GBNF
+  std::string json_schema_file;  // JSON Schema
   int64_t ctx = 4096;
   int threads = 0;
 };
@@ -28,6 +30,9 @@ inline void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_option("--stop", f.options.stop, "Stop string (repeatable)");
   cmd->add_option("-c,--ctx", f.ctx, "Context size in tokens")->capture_default_str();
   cmd->add_option("-t,--threads", f.threads, "Threads (default: all cores)");
+  cmd->add_option("--grammar", f.grammar_file, "Constrain the output to a GBNF grammar (file)");
+  cmd->add_option("--json-schema", f.json_schema_file, "Constrain the output to JSON valid against a JSON Schema (file)")
+      ->excludes("--grammar");
 }
 
 }  // namespace rightsize::cli

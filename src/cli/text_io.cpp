@@ -2,10 +2,42 @@
 #include "cli/text_io.h"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
+#include "sampling/grammar/json_schema.h"
 #include "util/thread_pool.h"
 
 namespace rightsize::cli {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<const sampling::grammar::Grammar> load_output_constraint(const std::string& grammar_file,
+                                                                         const std::string& json_schema_file) {
+  if (!grammar_file.empty()) {
+    try {
+      return sampling::grammar::Grammar::parse(read_file(grammar_file));
+    } catch (const sampling::grammar::GrammarError& e) {
+      throw Error(grammar_file + ": " + e.what());
+    }
+  }
+  if (!json_schema_file.empty()) {
+    const auto schema = nlohmann::ordered_json::parse(read_file(json_schema_file), nullptr, false);
+    if (schema.is_discarded()) throw Error(json_schema_file + ": not valid JSON");
+    try {
+      return sampling::grammar::Grammar::parse(sampling::grammar::json_schema_to_gbnf(schema));
+    } catch (const Error& e) {
+      throw Error(json_schema_file + ": " + e.what());
+    }
+  }
+  return nullptr;
+}
 
 int resolve_threads(int flag) { return flag > 0 ? flag : ThreadPool::hardware_threads(); }
 

@@ -20,6 +20,14 @@ struct LoadedModel {
 };
 LoadedModel load_with_tokenizer(const std::string& path, int threads);
 
+// The whole file; Error naming it when it cannot be read.
+std::string read_file(const std::string& path);
+
+// The grammar of --grammar FILE or --json-schema FILE (null when neither is given). Errors name
+// the file and, for a grammar, the line and column; for a schema, the keyword and JSON pointer.
+std::shared_ptr<const sampling::grammar::Grammar> load_output_constraint(const std::string& grammar_file,
+                                                                         const std::string& json_schema_file);
+
 // A Session callback that writes each piece of text to stdout as it arrives.
 bool stream_to_stdout(std::string_view text);
 
