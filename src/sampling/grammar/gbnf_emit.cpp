@@ -71,8 +71,8 @@ void append_char(std::string& out, uint32_t cp, bool in_class) {
     out += "\\t";
   } else if (cp == '\r') {
     out += "\\r";
-  } else if (cp == '\\' || cp == '"' || (in_class && (cp == ']' || cp == '[' || cp == '-' ||
-                                                      cp == '^'))) {
+  } else if (cp == '\\' || cp == '"' ||
+             (in_class && (cp == ']' || cp == '[' || cp == '-' || cp == '^'))) {
     out += '\\';
     out += static_cast<char>(cp);
   } else if (cp < 0x20 || cp == 0x7F) {
@@ -150,9 +150,9 @@ size_t token_end(std::string_view expr, size_t i) {
     return std::string_view::npos;
   }
   size_t j = i;
-  while (j < expr.size() && ((expr[j] >= 'a' && expr[j] <= 'z') ||
-                             (expr[j] >= 'A' && expr[j] <= 'Z') ||
-                             (expr[j] >= '0' && expr[j] <= '9') || expr[j] == '-')) {
+  while (j < expr.size() &&
+         ((expr[j] >= 'a' && expr[j] <= 'z') || (expr[j] >= 'A' && expr[j] <= 'Z') ||
+          (expr[j] >= '0' && expr[j] <= '9') || expr[j] == '-')) {
     ++j;
   }
   return j > i ? j : std::string_view::npos;

@@ -34,9 +34,8 @@ std::string digits_between(const std::string& lo, const std::string& hi) {
   const std::string lo_rest = lo.substr(common + 1), hi_rest = hi.substr(common + 1);
   const bool lo_is_floor = lo_rest.find_first_not_of('0') == std::string::npos;
   const bool hi_is_ceiling = hi_rest.find_first_not_of('9') == std::string::npos;
-  const std::string free_tail = n > 0 ? gbnf_repeat("[0-9]", static_cast<int>(n),
-                                                    static_cast<int>(n))
-                                      : "";
+  const std::string free_tail =
+      n > 0 ? gbnf_repeat("[0-9]", static_cast<int>(n), static_cast<int>(n)) : "";
   std::vector<std::string> alts;
   if (!lo_is_floor) {
     alts.push_back(join(gbnf_literal(std::string(1, a)),
@@ -88,8 +87,8 @@ std::string naturals_between(int64_t a, int64_t b) {
 
 // Integer bounds from a schema's possibly fractional, possibly exclusive ones, clamped to the
 // range we write. False when no integer satisfies them.
-bool integer_bounds(std::optional<NumberBound> lower, std::optional<NumberBound> upper,
-                    int64_t& lo, int64_t& hi) {
+bool integer_bounds(std::optional<NumberBound> lower, std::optional<NumberBound> upper, int64_t& lo,
+                    int64_t& hi) {
   constexpr long double kMax = kMaxIntegerMagnitude;
   long double l = -kMax, h = kMax;
   if (lower) l = lower->exclusive ? std::floor(lower->value) + 1 : std::ceil(lower->value);

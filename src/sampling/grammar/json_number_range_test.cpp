@@ -64,8 +64,8 @@ TEST(IntegerRange, ExhaustiveOnSmallRanges) {
     }
     const auto g = Grammar::parse("root ::= " + *expr + "\n");
     for (int n = -1200; n <= 1200; ++n) {
-      ASSERT_EQ(accepts(g, std::to_string(n)), in_range(n, r)) << n << " in " << describe(r)
-                                                               << "\n" << *expr;
+      ASSERT_EQ(accepts(g, std::to_string(n)), in_range(n, r)) << n << " in " << describe(r) << "\n"
+                                                               << *expr;
     }
     for (const char* never : {"-0", "00", "007", "+5", "1.0", "1e2", "", "-"}) {
       EXPECT_FALSE(accepts(g, never)) << never << " in " << describe(r);
@@ -75,16 +75,17 @@ TEST(IntegerRange, ExhaustiveOnSmallRanges) {
 
 TEST(IntegerRange, LargeBoundsAndDigitLimit) {
   const auto g = Grammar::parse(
-      "root ::= " + *integer_range_gbnf(NumberBound{123456789012, false},
-                                        NumberBound{123456799999, false}) + "\n");
+      "root ::= " +
+      *integer_range_gbnf(NumberBound{123456789012, false}, NumberBound{123456799999, false}) +
+      "\n");
   EXPECT_TRUE(accepts(g, "123456789012"));
   EXPECT_TRUE(accepts(g, "123456790000"));
   EXPECT_TRUE(accepts(g, "123456799999"));
   EXPECT_FALSE(accepts(g, "123456789011"));
   EXPECT_FALSE(accepts(g, "123456800000"));
   // One-sided: up to 16 digits, the most we ever write.
-  const auto up = Grammar::parse("root ::= " + *integer_range_gbnf(NumberBound{-3, false},
-                                                                   std::nullopt) + "\n");
+  const auto up = Grammar::parse(
+      "root ::= " + *integer_range_gbnf(NumberBound{-3, false}, std::nullopt) + "\n");
   EXPECT_TRUE(accepts(up, "9999999999999999"));
   EXPECT_FALSE(accepts(up, "10000000000000000"));
   EXPECT_FALSE(accepts(up, "-4"));

@@ -30,8 +30,8 @@ std::string json_char_gbnf(const CodeRanges& chars) {
   } else {
     for (auto [lo, hi] : controls) {
       for (uint32_t c = lo; c <= hi; ++c) {
-        static constexpr const char* kShort[] = {"", "", "", "", "", "", "", "", "b", "t", "n",
-                                                 "", "f", "r"};
+        static constexpr const char* kShort[] = {"", "",  "",  "",  "", "",  "",
+                                                 "", "b", "t", "n", "", "f", "r"};
         char buf[8];
         if (c < 14 && kShort[c][0] != '\0') {
           std::snprintf(buf, sizeof(buf), "\\%s", kShort[c]);
@@ -47,8 +47,8 @@ std::string json_char_gbnf(const CodeRanges& chars) {
 
 namespace {
 
-constexpr int kMaxGroupDepth = 16;      // regex groups inside groups
-constexpr int kMaxQuantifier = 1000;    // m and n in {m,n}
+constexpr int kMaxGroupDepth = 16;    // regex groups inside groups
+constexpr int kMaxQuantifier = 1000;  // m and n in {m,n}
 
 const CodeRanges kDigits = {{'0', '9'}};
 const CodeRanges kWord = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}};
@@ -87,9 +87,9 @@ class PatternParser {
   }
 
   [[noreturn]] void unsupported(size_t at, const std::string& what) const {
-    throw PatternError(at, true,
-                       what + " at offset " + std::to_string(at) +
-                           " is outside the supported regex subset");
+    throw PatternError(
+        at, true,
+        what + " at offset " + std::to_string(at) + " is outside the supported regex subset");
   }
   [[noreturn]] void invalid(size_t at, const std::string& what) const {
     throw PatternError(at, false, "invalid regex: " + what + " at offset " + std::to_string(at));
@@ -149,8 +149,8 @@ class PatternParser {
       Atom atom = parse_atom(depth);
       std::string item = atom.expr;
       if (parse_quantifier(item)) atom.single.reset();
-      const bool plain = atom.single && *atom.single >= 0x20 && *atom.single != '"' &&
-                         *atom.single != '\\';
+      const bool plain =
+          atom.single && *atom.single >= 0x20 && *atom.single != '"' && *atom.single != '\\';
       if (plain) {
         utf8_append(pending, *atom.single);
         continue;
@@ -287,8 +287,8 @@ class PatternParser {
         pos_ += 2;
       } else if (rest.substr(0, 2) == "?=" || rest.substr(0, 2) == "?!" ||
                  rest.substr(0, 3) == "?<=" || rest.substr(0, 3) == "?<!") {
-        unsupported(at, "lookaround '(" + std::string(rest.substr(0, rest[1] == '<' ? 3 : 2)) +
-                            "'");
+        unsupported(at,
+                    "lookaround '(" + std::string(rest.substr(0, rest[1] == '<' ? 3 : 2)) + "'");
       } else if (rest.substr(0, 2) == "?<" || rest.substr(0, 3) == "?P<") {
         // A named group is a plain group for matching purposes.
         const size_t close = text_.find('>', pos_);
@@ -360,18 +360,29 @@ class PatternParser {
     const char e = peek();
     ++pos_;
     switch (e) {
-      case 'd': return kDigits;
-      case 'w': return kWord;
-      case 's': return kSpace;
+      case 'd':
+        return kDigits;
+      case 'w':
+        return kWord;
+      case 's':
+        return kSpace;
       // The negations are kept to printable ASCII: there both engines agree on membership.
-      case 'D': return subtract_ranges(kPrintableAscii, kDigits);
-      case 'W': return subtract_ranges(kPrintableAscii, kWord);
-      case 'S': return subtract_ranges(kPrintableAscii, kSpace);
-      case 'n': return {{'\n', '\n'}};
-      case 't': return {{'\t', '\t'}};
-      case 'r': return {{'\r', '\r'}};
-      case 'f': return {{'\f', '\f'}};
-      case 'v': return {{'\v', '\v'}};
+      case 'D':
+        return subtract_ranges(kPrintableAscii, kDigits);
+      case 'W':
+        return subtract_ranges(kPrintableAscii, kWord);
+      case 'S':
+        return subtract_ranges(kPrintableAscii, kSpace);
+      case 'n':
+        return {{'\n', '\n'}};
+      case 't':
+        return {{'\t', '\t'}};
+      case 'r':
+        return {{'\r', '\r'}};
+      case 'f':
+        return {{'\f', '\f'}};
+      case 'v':
+        return {{'\v', '\v'}};
       case '0':
         if (peek() >= '0' && peek() <= '9') unsupported(at, "octal escape");
         return {{0, 0}};
@@ -385,8 +396,9 @@ class PatternParser {
           if (h >= '0' && h <= '9') v = h - '0';
           if (h >= 'a' && h <= 'f') v = h - 'a' + 10;
           if (h >= 'A' && h <= 'F') v = h - 'A' + 10;
-          if (v < 0) unsupported(at, std::string("escape '\\") + e + "' without " +
-                                         std::to_string(digits) + " hex digits");
+          if (v < 0)
+            unsupported(at, std::string("escape '\\") + e + "' without " + std::to_string(digits) +
+                                " hex digits");
           cp = cp * 16 + static_cast<uint32_t>(v);
           ++pos_;
         }
@@ -396,9 +408,11 @@ class PatternParser {
       case 'b':
         if (in_class) return {{'\b', '\b'}};
         unsupported(at, "word boundary '\\b'");
-      case 'B': unsupported(at, "word boundary '\\B'");
+      case 'B':
+        unsupported(at, "word boundary '\\B'");
       case 'p':
-      case 'P': unsupported(at, std::string("Unicode property escape '\\") + e + "'");
+      case 'P':
+        unsupported(at, std::string("Unicode property escape '\\") + e + "'");
       default:
         break;
     }

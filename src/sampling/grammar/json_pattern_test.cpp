@@ -4,11 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sampling/grammar/gbnf.h"
 
@@ -60,10 +59,11 @@ void check_against_regex(const std::string& pattern, bool complete) {
 
 TEST(JsonPattern, AgreesWithEcmaScriptRegex) {
   for (const char* p :
-       {"^a*b$", "ab|1", "^(ab|\\\\)+$", "^[^a]b?$", "a.b", "^\\d{2,3}$", "^[a-c-]+$",
-        "^\\w\\s", "\"", "^(?:a|b){2}$", "^a{2,}$", "^[\\\\\"]", "1$", "^$", "^a|b$",
-        "^[ -Z]*$", "^([ab]+) ?\\.$", "a\\.|\\n", "[^\\n]$", "^\\x41?\\u005a?$",
-        "^a{1}b{0,1}$", "^_*?Z+?$", "^\\-\\+?$"}) {
+       {"^a*b$",        "ab|1",           "^(ab|\\\\)+$", "^[^a]b?$", "a.b",
+        "^\\d{2,3}$",   "^[a-c-]+$",      "^\\w\\s",      "\"",       "^(?:a|b){2}$",
+        "^a{2,}$",      "^[\\\\\"]",      "1$",           "^$",       "^a|b$",
+        "^[ -Z]*$",     "^([ab]+) ?\\.$", "a\\.|\\n",     "[^\\n]$",  "^\\x41?\\u005a?$",
+        "^a{1}b{0,1}$", "^_*?Z+?$",       "^\\-\\+?$"}) {
     check_against_regex(p, true);
   }
   // The negated shorthands keep to printable ASCII: sound, but refuse the newline.
@@ -79,18 +79,22 @@ TEST(JsonPattern, RefusesWhatItDoesNotSupport) {
       {"(?<!a)b", "lookaround '(?<!' at offset 0 is outside the supported regex subset"},
       {"(a)\\1", "backreference at offset 3 is outside the supported regex subset"},
       {"\\bword", "word boundary '\\b' at offset 0 is outside the supported regex subset"},
-      {"\\p{L}", "Unicode property escape '\\p' at offset 0 is outside the supported regex "
-                 "subset"},
-      {"a^b", "'^' after the start of the pattern at offset 1 is outside the supported regex "
-              "subset"},
+      {"\\p{L}",
+       "Unicode property escape '\\p' at offset 0 is outside the supported regex "
+       "subset"},
+      {"a^b",
+       "'^' after the start of the pattern at offset 1 is outside the supported regex "
+       "subset"},
       {"(a$)", "'$' inside a group at offset 2 is outside the supported regex subset"},
       {"(?i)a", "group syntax '(?i' at offset 0 is outside the supported regex subset"},
       {"[]", "'[]' at offset 0 is outside the supported regex subset"},
-      {"a{2000}", "a repetition bound above 1000 at offset 1 is outside the supported regex "
-                  "subset"},
+      {"a{2000}",
+       "a repetition bound above 1000 at offset 1 is outside the supported regex "
+       "subset"},
       {"\\a", "escape '\\a' at offset 0 is outside the supported regex subset"},
-      {"[\\d-z]", "a range with a class escape at offset 1 is outside the supported regex "
-                  "subset"},
+      {"[\\d-z]",
+       "a range with a class escape at offset 1 is outside the supported regex "
+       "subset"},
       {"(a", "invalid regex: unclosed '(' at offset 0"},
       {"a)", "invalid regex: unmatched ')' at offset 1"},
       {"*a", "invalid regex: nothing to repeat at offset 0"},

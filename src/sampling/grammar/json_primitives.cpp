@@ -32,8 +32,7 @@ const std::map<std::string, JsonPrimitive, std::less<>>& fixed_primitives() {
       {"null", {R"("null")", {}}},
       {"integer", {R"("-"? ( "0" | [1-9] [0-9]{0,15} ))", {}}},
       {"number",
-       {R"("-"? ( "0" | [1-9] [0-9]{0,15} ) ( "." [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?)",
-        {}}},
+       {R"("-"? ( "0" | [1-9] [0-9]{0,15} ) ( "." [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?)", {}}},
       {"value",
        {"object | array | string | number | boolean | null",
         {"object", "array", "string", "number", "boolean", "null"}}},
@@ -75,8 +74,8 @@ const std::map<std::string, JsonPrimitive, std::less<>>& fixed_primitives() {
 
 std::optional<JsonPrimitive> json_primitive(std::string_view name, const WhitespacePolicy& ws) {
   const std::string w = ws.compact ? "" : "ws";
-  const std::vector<std::string> uses_ws = ws.compact ? std::vector<std::string>{}
-                                                      : std::vector<std::string>{"ws"};
+  const std::vector<std::string> uses_ws =
+      ws.compact ? std::vector<std::string>{} : std::vector<std::string>{"ws"};
   auto with_ws = [&](std::vector<std::string> uses) {
     uses.insert(uses.end(), uses_ws.begin(), uses_ws.end());
     return uses;
@@ -89,8 +88,8 @@ std::optional<JsonPrimitive> json_primitive(std::string_view name, const Whitesp
   }
   if (name == "object") {
     return JsonPrimitive{
-        gbnf_sequence({"\"{\"", w, "( member ( " + gbnf_sequence({w, "\",\"", w}) +
-                                       " member )*", w, ")?", "\"}\""}),
+        gbnf_sequence({"\"{\"", w, "( member ( " + gbnf_sequence({w, "\",\"", w}) + " member )*", w,
+                       ")?", "\"}\""}),
         with_ws({"member"})};
   }
   if (name == "member") {
@@ -99,8 +98,8 @@ std::optional<JsonPrimitive> json_primitive(std::string_view name, const Whitesp
   }
   if (name == "array") {
     return JsonPrimitive{
-        gbnf_sequence({"\"[\"", w, "( value ( " + gbnf_sequence({w, "\",\"", w}) +
-                                       " value )*", w, ")?", "\"]\""}),
+        gbnf_sequence({"\"[\"", w, "( value ( " + gbnf_sequence({w, "\",\"", w}) + " value )*", w,
+                       ")?", "\"]\""}),
         with_ws({"value"})};
   }
   const auto& fixed = fixed_primitives();

@@ -43,14 +43,15 @@ const std::set<std::string_view> kObjectKeywords = {"properties", "required",
                                                     "additionalProperties"};
 const std::set<std::string_view> kArrayKeywords = {"items", "prefixItems", "additionalItems",
                                                    "minItems", "maxItems"};
-const std::set<std::string_view> kStringKeywords = {"minLength", "maxLength", "pattern",
-                                                    "format"};
+const std::set<std::string_view> kStringKeywords = {"minLength", "maxLength", "pattern", "format"};
 const std::set<std::string_view> kNumberKeywords = {"minimum", "maximum", "exclusiveMinimum",
                                                     "exclusiveMaximum"};
-const std::set<std::string_view> kCoreKeywords = {"type", "enum", "const", "anyOf", "oneOf",
-                                                  "allOf", "$ref"};
+const std::set<std::string_view> kCoreKeywords = {"type",  "enum",  "const", "anyOf",
+                                                  "oneOf", "allOf", "$ref"};
 const std::set<std::string_view> kTypes = {"null",   "boolean", "object", "array",
                                            "string", "integer", "number"};
+constexpr int kMaxSchemaDepth = 256;
+
 const std::set<std::string_view> kFormats = {"date", "time", "date-time", "uuid", "email"};
 
 std::string escape_pointer_token(const std::string& token) {
@@ -165,11 +166,26 @@ class Converter {
   }
 
   std::string visit(const Json& s, const std::string& ptr, const std::string& name) {
+    // Merging a "$ref" that has sibling keywords copies its target in, so a cycle through one
+    // would unfold forever; real schemas nest far less than this.
+    if (depth_ >= kMaxSchemaDepth) {
+      throw SchemaError::invalid("$ref", ptr,
+                                 "the schema nests deeper than " + std::to_string(kMaxSchemaDepth) +
+                                     " levels (a cycle through a '$ref' beside other keywords?)");
+    }
+    ++depth_;
+    std::string expr = visit_unguarded(s, ptr, name);
+    --depth_;
+    return expr;
+  }
+
+  std::string visit_unguarded(const Json& s, const std::string& ptr, const std::string& name) {
     if (s.is_boolean()) {
       if (s.get<bool>()) return use("value");
       throw SchemaError::invalid("", ptr, "the schema false admits no value");
     }
-    if (!s.is_object()) throw SchemaError::invalid("", ptr, "a schema must be an object or a boolean");
+    if (!s.is_object())
+      throw SchemaError::invalid("", ptr, "a schema must be an object or a boolean");
     bool has_constraints = false;
     for (const auto& [k, v] : s.items()) {
       if (is_annotation_keyword(k)) continue;
@@ -182,8 +198,21 @@ class Converter {
     }
     if (s.contains("type")) check_type_value(s["type"], ptr);
     if (s.contains("$ref")) {
-      if (has_constraints) return visit(merge_all_of(*doc_, s, ptr), ptr, name);
-      return visit_ref(s["$ref"], ptr);
+      if (!has_constraints) return visit_ref(s["$ref"], ptr);
+      // Merged by copying the target in: a target that leads back here would unfold forever.
+      const std::string target = resolve_local_ref(*doc_, s["$ref"], ptr).pointer;
+      for (const auto& [pending, site] : merging_refs_) {
+        // Named at the first site: the pointers below it are copies', not the schema's.
+        if (pending == target) {
+          throw SchemaError::unsupported("$ref", site,
+                                         "'" + s["$ref"].get<std::string>() +
+                                             "' beside other keywords leads back to itself");
+        }
+      }
+      merging_refs_.push_back({target, ptr});
+      std::string expr = visit(merge_all_of(*doc_, s, ptr), ptr, name);
+      merging_refs_.pop_back();
+      return expr;
     }
     if (s.contains("allOf")) return visit(merge_all_of(*doc_, s, ptr), ptr, name);
     if (s.contains("anyOf") || s.contains("oneOf")) return visit_any_of(s, ptr, name);
@@ -223,8 +252,9 @@ class Converter {
       for (const Json& e : t) valid = valid && ok(e);
     }
     if (!valid) {
-      throw SchemaError::invalid("type", ptr, "'type' must be a type name or a non-empty array "
-                                              "of them");
+      throw SchemaError::invalid("type", ptr,
+                                 "'type' must be a type name or a non-empty array "
+                                 "of them");
     }
   }
 
@@ -235,22 +265,21 @@ class Converter {
     if (t == "object") return visit_object(s, ptr, name);
     if (t == "array") return visit_array(s, ptr, name);
     if (t == "string") return visit_string(s, ptr, name);
-    return visit_number(s, ptr, name, t == "integer");
+    return visit_number(s, ptr, t == "integer");
   }
 
   std::string visit_ref(const Json& ref, const std::string& ptr) {
     const ResolvedRef target = resolve_local_ref(*doc_, ref, ptr);
     if (std::find(head_refs_.begin(), head_refs_.end(), target.pointer) != head_refs_.end()) {
       // Reaching itself before any token: no JSON text is finite, and GBNF would loop.
-      throw SchemaError::invalid("$ref", ptr, "'" + ref.get<std::string>() +
-                                                  "' refers back to itself without nesting");
+      throw SchemaError::invalid(
+          "$ref", ptr, "'" + ref.get<std::string>() + "' refers back to itself without nesting");
     }
     auto it = ref_rules_.find(target.pointer);
     if (it != ref_rules_.end()) return it->second;
     const size_t slash = target.pointer.rfind('/');
     const std::string last = target.pointer.substr(slash + 1);
-    const std::string name =
-        unique_name(root_rule_ == "root" ? last : root_rule_ + "-" + last);
+    const std::string name = unique_name(root_rule_ == "root" ? last : root_rule_ + "-" + last);
     ref_rules_[target.pointer] = name;
     head_refs_.push_back(target.pointer);
     const std::string body = visit(*target.schema, target.pointer, name);
@@ -299,7 +328,8 @@ class Converter {
           rest_constrains ? Json{{"allOf", Json::array({rest, branches[i]})}} : branches[i];
       alts.push_back(make_rule(bname, visit(branch, bptr, bname)));
     }
-    if (alts.empty()) throw SchemaError::invalid(key, ptr, "every branch of '" + key + "' is false");
+    if (alts.empty())
+      throw SchemaError::invalid(key, ptr, "every branch of '" + key + "' is false");
     return gbnf_alternatives(alts);
   }
 
@@ -387,8 +417,7 @@ class Converter {
   std::string visit_object(const Json& s, const std::string& ptr, const std::string& name);
   std::string visit_array(const Json& s, const std::string& ptr, const std::string& name);
   std::string visit_string(const Json& s, const std::string& ptr, const std::string& name);
-  std::string visit_number(const Json& s, const std::string& ptr, const std::string& name,
-                           bool integer);
+  std::string visit_number(const Json& s, const std::string& ptr, bool integer);
 
   WhitespacePolicy ws_policy_;
   std::string ws_;
@@ -401,6 +430,9 @@ class Converter {
   std::set<std::string> added_primitives_;
   std::map<std::string, std::string> ref_rules_;  // target pointer → rule
   std::vector<std::string> head_refs_;            // refs entered since the last token
+  // Targets of refs with siblings being merged, and where each such ref sits.
+  std::vector<std::pair<std::string, std::string>> merging_refs_;
+  int depth_ = 0;                                 // visits in progress
 };
 
 const Json kTrue = true;
@@ -460,8 +492,10 @@ std::string Converter::visit_object(const Json& s, const std::string& ptr,
   for (const std::string& r : required) {
     if (props.contains(r)) continue;
     if (s.contains("additionalProperties") && !extra) {
-      throw SchemaError::invalid("required", ptr, "property '" + r + "' is required but "
-                                                  "'additionalProperties' is false");
+      throw SchemaError::invalid("required", ptr,
+                                 "property '" + r +
+                                     "' is required but "
+                                     "'additionalProperties' is false");
     }
     entries.push_back({r, extra ? &*extra : &kTrue, true, ptr + "/additionalProperties"});
   }
@@ -472,8 +506,8 @@ std::string Converter::visit_object(const Json& s, const std::string& ptr,
   for (const Entry& e : entries) {
     const std::string pname = name + "-" + e.key;
     const std::string value = visit_child(*e.schema, e.ptr, pname);
-    kv.push_back(make_rule(pname + "-kv", gbnf_sequence({gbnf_literal(Json(e.key).dump()), w,
-                                                          "\":\"", w, value})));
+    kv.push_back(make_rule(
+        pname + "-kv", gbnf_sequence({gbnf_literal(Json(e.key).dump()), w, "\":\"", w, value})));
   }
   std::string extra_kv, extra_tail;
   if (extra) {
@@ -481,9 +515,9 @@ std::string Converter::visit_object(const Json& s, const std::string& ptr,
     for (const Entry& e : entries) keys.push_back(e.key);
     const std::string value =
         visit_child(*extra, ptr + "/additionalProperties", name + "-additional");
-    extra_kv = make_rule(name + "-additional-kv",
-                         gbnf_sequence({extra_key(keys, name + "-additional"), w, "\":\"", w,
-                                        value}));
+    extra_kv =
+        make_rule(name + "-additional-kv",
+                  gbnf_sequence({extra_key(keys, name + "-additional"), w, "\":\"", w, value}));
     extra_tail = gbnf_repeat(gbnf_sequence({sep, extra_kv}), 0, -1);
   }
 
@@ -529,8 +563,8 @@ int64_t count_keyword(const Json& s, const char* key, const std::string& ptr, in
   const bool integral = v.is_number_integer() ||
                         (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
   if (!integral || v.get<double>() < 0) {
-    throw SchemaError::invalid(key, ptr, std::string("'") + key +
-                                             "' must be a non-negative integer");
+    throw SchemaError::invalid(key, ptr,
+                               std::string("'") + key + "' must be a non-negative integer");
   }
   if (v.get<double>() > kMaxRepetition) {
     throw SchemaError::unsupported(key, ptr, "bounds above " + std::to_string(kMaxRepetition));
@@ -540,8 +574,7 @@ int64_t count_keyword(const Json& s, const char* key, const std::string& ptr, in
 
 }  // namespace
 
-std::string Converter::visit_array(const Json& s, const std::string& ptr,
-                                   const std::string& name) {
+std::string Converter::visit_array(const Json& s, const std::string& ptr, const std::string& name) {
   const Json* prefix = nullptr;
   std::string prefix_key;
   const Json* rest = &kTrue;
@@ -571,8 +604,9 @@ std::string Converter::visit_array(const Json& s, const std::string& ptr,
   int64_t max_c = count_keyword(s, "maxItems", ptr, -1);
   if (*rest == Json(false)) max_c = max_c == -1 ? k : std::min(max_c, k);
   if (max_c != -1 && min_c > max_c) {
-    throw SchemaError::invalid("minItems", ptr, "no array length satisfies 'minItems', "
-                                                "'maxItems' and the item schemas");
+    throw SchemaError::invalid("minItems", ptr,
+                               "no array length satisfies 'minItems', "
+                               "'maxItems' and the item schemas");
   }
   const std::string w = ws();
   const std::string open = gbnf_literal("["), close = gbnf_literal("]");
@@ -642,19 +676,17 @@ std::string Converter::visit_string(const Json& s, const std::string& ptr,
   if (max_len != -1 && min_len > max_len) {
     throw SchemaError::invalid("minLength", ptr, "'minLength' is above 'maxLength'");
   }
-  return gbnf_sequence({quote,
-                        gbnf_repeat(use("char"), static_cast<int>(min_len),
-                                    static_cast<int>(max_len)),
-                        quote});
+  return gbnf_sequence(
+      {quote, gbnf_repeat(use("char"), static_cast<int>(min_len), static_cast<int>(max_len)),
+       quote});
 }
 
-std::string Converter::visit_number(const Json& s, const std::string& ptr,
-                                    const std::string& name, bool integer) {
-  (void)name;
+std::string Converter::visit_number(const Json& s, const std::string& ptr, bool integer) {
   auto value_of = [&](const char* k) -> std::optional<long double> {
     if (!s.contains(k) || s.at(k).is_boolean()) return std::nullopt;
     const Json& v = s.at(k);
-    if (!v.is_number()) throw SchemaError::invalid(k, ptr, std::string("'") + k + "' must be a number");
+    if (!v.is_number())
+      throw SchemaError::invalid(k, ptr, std::string("'") + k + "' must be a number");
     if (v.is_number_unsigned()) return static_cast<long double>(v.get<uint64_t>());
     if (v.is_number_integer()) return static_cast<long double>(v.get<int64_t>());
     return static_cast<long double>(v.get<double>());
@@ -665,8 +697,8 @@ std::string Converter::visit_number(const Json& s, const std::string& ptr,
     std::optional<NumberBound> best;
     auto consider = [&](std::optional<long double> v, bool ex, const char* k) {
       if (!v) return;
-      const bool tighter = !best || (lower ? *v > best->value : *v < best->value) ||
-                           (*v == best->value && ex);
+      const bool tighter =
+          !best || (lower ? *v > best->value : *v < best->value) || (*v == best->value && ex);
       if (tighter) best = NumberBound{*v, ex}, keyword = k;
     };
     const bool draft4 = s.contains(exclusive) && s.at(exclusive) == Json(true);
@@ -690,9 +722,9 @@ std::string Converter::visit_number(const Json& s, const std::string& ptr,
     expr = number_range_gbnf(lower, upper);
   }
   if (!expr) {
-    throw SchemaError::invalid(lower ? lower_kw : upper_kw, ptr,
-                               std::string("no ") + (integer ? "integer" : "number") +
-                                   " satisfies the bounds");
+    throw SchemaError::invalid(
+        lower ? lower_kw : upper_kw, ptr,
+        std::string("no ") + (integer ? "integer" : "number") + " satisfies the bounds");
   }
   return *expr;
 }

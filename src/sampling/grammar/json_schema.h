@@ -2,10 +2,9 @@
 // response_format and tool arguments. What is not supported is refused, never loosened.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "util/error.h"
 

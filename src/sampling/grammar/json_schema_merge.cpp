@@ -13,8 +13,8 @@ namespace rightsize::sampling::grammar {
 
 bool is_annotation_keyword(std::string_view keyword) {
   static const std::set<std::string_view> kAnnotations = {
-      "title",   "description", "examples", "default",  "$schema",   "$id",
-      "$comment", "deprecated", "readOnly", "writeOnly", "$defs",    "definitions"};
+      "title",    "description", "examples", "default",   "$schema", "$id",
+      "$comment", "deprecated",  "readOnly", "writeOnly", "$defs",   "definitions"};
   return kAnnotations.count(keyword) > 0;
 }
 
@@ -60,7 +60,8 @@ Json intersect_types(const Json& a, const Json& b, const std::string& at) {
       out.push_back("integer");
     }
   }
-  if (out.empty()) throw SchemaError::invalid("type", at, "the parts of 'allOf' allow no common type");
+  if (out.empty())
+    throw SchemaError::invalid("type", at, "the parts of 'allOf' allow no common type");
   if (out.size() == 1) return out[0];
   return out;
 }
@@ -88,7 +89,8 @@ class Merger {
       if (s.get<bool>()) return;
       throw SchemaError::invalid("allOf", at_, "a part of 'allOf' is false: no value is valid");
     }
-    if (!s.is_object()) throw SchemaError::invalid("allOf", at_, "a part of 'allOf' is not a schema");
+    if (!s.is_object())
+      throw SchemaError::invalid("allOf", at_, "a part of 'allOf' is not a schema");
     Json rest = s;
     if (auto it = rest.find("allOf"); it != rest.end()) {
       if (!it->is_array()) throw SchemaError::invalid("allOf", at_, "'allOf' must be an array");
@@ -139,10 +141,12 @@ class Merger {
         for (const Json& e : x) {
           if (std::find(v.begin(), v.end(), e) != v.end()) common.push_back(e);
         }
-        if (common.empty()) throw SchemaError::invalid("enum", at_, "the parts of 'allOf' share no enum value");
+        if (common.empty())
+          throw SchemaError::invalid("enum", at_, "the parts of 'allOf' share no enum value");
         x = common;
       } else if (k == "const") {
-        throw SchemaError::invalid("const", at_, "the parts of 'allOf' require different constants");
+        throw SchemaError::invalid("const", at_,
+                                   "the parts of 'allOf' require different constants");
       } else if ((kLowerBounds.count(k) || kUpperBounds.count(k)) && x.is_number() &&
                  v.is_number()) {
         const bool take_v = kLowerBounds.count(k) ? v.get<double>() > x.get<double>()
@@ -180,8 +184,9 @@ class Merger {
           const Json& req = merged.contains("required") ? merged["required"] : Json::array();
           if (std::find(req.begin(), req.end(), Json(p)) != req.end()) {
             throw SchemaError::invalid("additionalProperties", at_,
-                                       "property '" + p + "' is required by one part of 'allOf' "
-                                       "and forbidden by another");
+                                       "property '" + p +
+                                           "' is required by one part of 'allOf' "
+                                           "and forbidden by another");
           }
           props.erase(p);
         }

@@ -2,10 +2,9 @@
 // folding "allOf" parts into one schema (exactly, or a SchemaError).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace rightsize::sampling::grammar {
 

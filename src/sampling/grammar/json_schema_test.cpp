@@ -168,8 +168,8 @@ TEST(JsonSchemaCombinators, AllOfMergesObjects) {
                                  {"properties":{"b":{"type":"integer"}}}]})",
                   {"{}", R"({"a":1})"}, {R"({"b":1})"});
   // Types intersect; integer survives against number.
-  expect_language(R"({"allOf":[{"type":["number","string"]},{"type":["integer","null"]}]})",
-                  {"3"}, {"3.5", R"("s")", "null"});
+  expect_language(R"({"allOf":[{"type":["number","string"]},{"type":["integer","null"]}]})", {"3"},
+                  {"3.5", R"("s")", "null"});
 }
 
 TEST(JsonSchemaRefs, DefsDefinitionsAndPointers) {
@@ -195,8 +195,9 @@ TEST(JsonSchemaRefs, RecursiveTreeAndList) {
                   {R"({"value":1,"children":[{}]})", R"({"value":1,"children":[{"value":"x"}]})"});
   const std::string list = R"({"type":"object","properties":{"head":{"type":"string"},
       "tail":{"anyOf":[{"$ref":"#"},{"type":"null"}]}},"required":["head","tail"]})";
-  expect_language(list, {R"({"head":"a","tail":null})",
-                         R"({"head":"a","tail":{"head":"b","tail":{"head":"c","tail":null}}})"},
+  expect_language(list,
+                  {R"({"head":"a","tail":null})",
+                   R"({"head":"a","tail":{"head":"b","tail":{"head":"c","tail":null}}})"},
                   {R"({"head":"a","tail":{"head":"b"}})", R"({"head":"a"})"});
 }
 
@@ -238,12 +239,12 @@ TEST(JsonSchemaStrings, Formats) {
                   {R"("24:00:00Z")", R"("12:60:00Z")", R"("12:00:00")", R"("12:00Z")"});
   expect_language(R"({"format":"date-time"})", {R"("2024-06-01T08:30:00Z")"},
                   {R"("2024-06-01 08:30:00Z")", R"("2024-06-01")"});
-  expect_language(R"({"format":"uuid"})", {R"("123e4567-e89b-12d3-A456-426614174000")"},
-                  {R"("123e4567e89b12d3a456426614174000")", R"("123e4567-e89b-12d3-a456-42661417400g")"});
-  expect_language(R"({"format":"email"})",
-                  {R"("a.b+c@example.com")", R"("x@mail.co.uk")"},
-                  {R"("no-at.example.com")", R"("a@localhost")", R"("a..b@x.com")",
-                   R"("a@-x.com")"});
+  expect_language(
+      R"({"format":"uuid"})", {R"("123e4567-e89b-12d3-A456-426614174000")"},
+      {R"("123e4567e89b12d3a456426614174000")", R"("123e4567-e89b-12d3-a456-42661417400g")"});
+  expect_language(
+      R"({"format":"email"})", {R"("a.b+c@example.com")", R"("x@mail.co.uk")"},
+      {R"("no-at.example.com")", R"("a@localhost")", R"("a..b@x.com")", R"("a@-x.com")"});
 }
 
 // Exhaustive over every day of 1896-2104 style years: the date grammar knows leap years.
@@ -274,8 +275,8 @@ TEST(JsonSchemaStrings, PatternUnanchoredSidesTakeAnything) {
 }
 
 TEST(JsonSchemaNumbers, BoundsOnIntegersAndNumbers) {
-  expect_language(R"({"type":"integer","minimum":-5,"exclusiveMaximum":10})",
-                  {"-5", "0", "9"}, {"-6", "10", "-0", "05"});
+  expect_language(R"({"type":"integer","minimum":-5,"exclusiveMaximum":10})", {"-5", "0", "9"},
+                  {"-6", "10", "-0", "05"});
   expect_language(R"({"type":"integer","exclusiveMinimum":1.5,"maximum":3.7})", {"2", "3"},
                   {"1", "4"});
   // Draft 4's boolean exclusiveMinimum.
@@ -289,7 +290,8 @@ TEST(JsonSchemaNumbers, BoundsOnIntegersAndNumbers) {
 TEST(JsonSchemaWhitespace, BoundedBetweenTokensOnly) {
   const std::string schema = R"({"type":"object","properties":{"a":{"type":"array",
       "items":{"type":"integer"}}},"required":["a"]})";
-  expect_language(schema, {R"({"a":[1,2]})", "{ \"a\" : [ 1 , 2 ] }", "{\n  \"a\": [\n\t1,\n 2\n]\n}"},
+  expect_language(schema,
+                  {R"({"a":[1,2]})", "{ \"a\" : [ 1 , 2 ] }", "{\n  \"a\": [\n\t1,\n 2\n]\n}"},
                   {"{  \"a\":[1]}", " {\"a\":[1]}", "{\"a\":[1]} ", "{\"a\":[1 2]}",
                    "{\n\n\"a\":[1]}", "{\"a\":[1]\r}"});
   SchemaOptions compact;
@@ -367,8 +369,8 @@ TEST(JsonSchemaErrors, NameKeywordAndPointer) {
        "unsupported JSON Schema keyword 'uniqueItems' at #"},
       {R"({"properties":{"a/b":{"minProperties":1}}})", "minProperties", "/properties/a~1b",
        "unsupported JSON Schema keyword 'minProperties' at #/properties/a~1b"},
-      {R"({"$defs":{"x":{"type":"string","format":"uri"}},"items":{"$ref":"#/$defs/x"}})",
-       "format", "/$defs/x", "unsupported JSON Schema keyword 'format' at #/$defs/x: format 'uri'"},
+      {R"({"$defs":{"x":{"type":"string","format":"uri"}},"items":{"$ref":"#/$defs/x"}})", "format",
+       "/$defs/x", "unsupported JSON Schema keyword 'format' at #/$defs/x: format 'uri'"},
       {R"({"properties":{"code":{"type":"string","pattern":"^(?=a)b$"}}})", "pattern",
        "/properties/code",
        "unsupported JSON Schema keyword 'pattern' at #/properties/code: lookaround '(?=' at "
@@ -396,6 +398,11 @@ TEST(JsonSchemaErrors, NameKeywordAndPointer) {
        "$ref", "/$defs/a/anyOf/0",
        "invalid JSON Schema at #/$defs/a/anyOf/0: '#/$defs/a' refers back to itself without "
        "nesting"},
+      {R"({"$defs":{"n":{"properties":{"next":{"$ref":"#/$defs/n","required":["v"]}}}},
+          "$ref":"#/$defs/n"})",
+       "$ref", "/$defs/n/properties/next",
+       "unsupported JSON Schema keyword '$ref' at #/$defs/n/properties/next: "
+       "'#/$defs/n' beside other keywords leads back to itself"},
       {R"({"type":"integer","minimum":5,"maximum":4})", "minimum", "",
        "invalid JSON Schema at #: no integer satisfies the bounds"},
       {R"({"properties":{"p":{"type":"number","minimum":0.5}}})", "minimum", "/properties/p",
@@ -424,7 +431,8 @@ TEST(JsonSchemaErrors, NameKeywordAndPointer) {
        "invalid JSON Schema at #: no value of 'enum'/'const' satisfies the schema"},
       {R"({"properties":{"a":false},"required":["a"]})", "required", "",
        "invalid JSON Schema at #: property 'a' is required but its schema is false"},
-      {R"({"anyOf":[]})", "anyOf", "", "invalid JSON Schema at #: 'anyOf' must be a non-empty array"},
+      {R"({"anyOf":[]})", "anyOf", "",
+       "invalid JSON Schema at #: 'anyOf' must be a non-empty array"},
       {R"({"items":false,"minItems":1})", "minItems", "",
        "invalid JSON Schema at #: no array length satisfies 'minItems', 'maxItems' and the item "
        "schemas"},
@@ -441,6 +449,20 @@ TEST(JsonSchemaErrors, NameKeywordAndPointer) {
       EXPECT_EQ(e.pointer(), c.pointer) << c.schema;
     }
   }
+}
+
+TEST(JsonSchemaErrors, NestingIsBounded) {
+  OJson deep = {{"type", "integer"}};
+  for (int i = 0; i < 300; ++i) deep = {{"type", "array"}, {"items", deep}};
+  try {
+    json_schema_to_gbnf(deep);
+    ADD_FAILURE() << "no error";
+  } catch (const SchemaError& e) {
+    EXPECT_EQ(e.pointer().size(), 256 * std::string("/items").size());
+  }
+  OJson fine = {{"type", "integer"}};
+  for (int i = 0; i < 100; ++i) fine = {{"type", "array"}, {"items", fine}};
+  EXPECT_NO_THROW(Grammar::parse(json_schema_to_gbnf(fine)));
 }
 
 TEST(JsonSchemaErrors, AnnotationsAreIgnored) {
