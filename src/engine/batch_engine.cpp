@@ -114,6 +114,7 @@ BatchEngine::BatchEngine(const model::Model& model, const tokenizer::Tokenizer& 
     : tokenizer_(tokenizer),
       vocab_index_(sampling::build_vocab_index(tokenizer)),
       options_(options),
+      pool_(pool),
       transformer_(model, options.n_ctx, options.n_slots, pool,
                    std::min<int64_t>(options.step_tokens, model::Transformer::kDefaultMaxBatch)),
       n_vocab_(model.config().n_vocab),
@@ -377,55 +378,65 @@ void BatchEngine::step() {
   for (Sequence* s : rows)
     if (!s->prefilling) slots_[static_cast<size_t>(s->slot)].kv_tokens.push_back(s->next_token);
 
-  // Sampling may finish sequences, which removes them from active_; the row pointers of the
-  // others stay valid because finish() only erases the finished one.
+  // Which sequence draws from which logits row. A finished prompt hands its row to every
+  // choice of its request, after the others copied its cache.
+  draws_.clear();
   for (size_t r = 0; r < rows.size(); ++r) {
     Sequence* s = rows[r];
     const float* row = logits.data() + r * static_cast<size_t>(n_vocab_);
     if (!s->prefilling) {
-      sample_token(*s, row);
+      draws_.push_back({s, row});
       continue;
     }
-    // The prompt is in: the other choices of the request copy its cache, then every choice
-    // samples its first token from the same logits.
     s->prefilling = false;
-    const std::vector<int32_t>* done_prompt = &s->job->request.prompt;
-    const int64_t n_prompt = static_cast<int64_t>(done_prompt->size());
-    std::shared_ptr<Job> job = s->job;
-    std::vector<Sequence*> choices;
-    for (auto& o : active_)
-      if (o->job == job) choices.push_back(o.get());
-    for (Sequence* o : choices) {
-      if (o != s) {
+    const std::vector<int32_t>& prompt = s->job->request.prompt;
+    const int64_t n_prompt = static_cast<int64_t>(prompt.size());
+    for (auto& o : active_) {
+      if (o->job != s->job) continue;
+      if (o.get() != s) {
         transformer_.copy_prefix(s->slot, o->slot, n_prompt, n_prompt);
-        slots_[static_cast<size_t>(o->slot)].kv_tokens = *done_prompt;
+        slots_[static_cast<size_t>(o->slot)].kv_tokens = prompt;
         o->prefilling = false;
-        o->evaluated = done_prompt->size();
+        o->evaluated = prompt.size();
       }
+      draws_.push_back({o.get(), row});
     }
-    for (Sequence* o : choices) sample_token(*o, row);
   }
+  // Sampling is per sequence (its own sampler and grammar state), so the draws run in
+  // parallel; applying them (streaming, finishing) is serial.
+  auto run_draws = [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) draw(draws_[static_cast<size_t>(i)]);
+  };
+  if (draws_.size() > 1) {
+    if (options_.compute_lock) {
+      std::lock_guard lock(*options_.compute_lock);
+      pool_.parallel_for(static_cast<int64_t>(draws_.size()), run_draws);
+    } else {
+      pool_.parallel_for(static_cast<int64_t>(draws_.size()), run_draws);
+    }
+  } else {
+    run_draws(0, static_cast<int64_t>(draws_.size()), 0);
+  }
+  // Applying may finish sequences, which removes them from active_; the other draws'
+  // sequence pointers stay valid because finish() only erases the finished one.
+  for (Draw& d : draws_) apply(d);
 }
 
-void BatchEngine::sample_token(Sequence& s, const float* logits) {
+void BatchEngine::draw(Draw& d) {
+  Sequence& s = *d.seq;
   const CompletionRequest& req = s.job->request;
-  if (s.generated >= req.options.max_tokens) return finish(s, FinishReason::kLength);
-  const std::span<const float> row(logits, static_cast<size_t>(n_vocab_));
-  int32_t token = 0;
+  d.token = -1;
+  d.error.clear();
+  if (s.generated >= req.options.max_tokens) return;  // apply() ends it with "length"
+  const std::span<const float> row(d.logits, static_cast<size_t>(n_vocab_));
   try {
-    token = s.sampler.sample(row);
-    if ((req.options.stop_at_eog || s.sampler.constrained()) && tokenizer_.is_eog(token))
-      return finish(s, FinishReason::kStop);
-    s.sampler.accept(token);
+    d.token = s.sampler.sample(row);
+    if ((req.options.stop_at_eog || s.sampler.constrained()) && tokenizer_.is_eog(d.token)) return;
+    s.sampler.accept(d.token);
   } catch (const Error& e) {
-    // A grammar too ambiguous to follow, or one that leaves no token: this request fails alone.
-    s.job->handle->fail(std::string("constrained sampling failed: ") + e.what());
-    return finish(s, FinishReason::kStop);
+    d.error = std::string("constrained sampling failed: ") + e.what();
+    return;
   }
-  ChoiceDelta d;
-  d.index = s.choice;
-  ++s.generated;
-  d.tokens.push_back(token);
   if (req.top_logprobs >= 0) {
     // log-softmax of the raw logits: the model's own distribution.
     float max = -std::numeric_limits<float>::infinity();
@@ -433,20 +444,37 @@ void BatchEngine::sample_token(Sequence& s, const float* logits) {
     double sum = 0;
     for (float v : row) sum += std::exp(static_cast<double>(v - max));
     const float log_z = max + static_cast<float>(std::log(sum));
-    TokenLogprob lp{token, row[static_cast<size_t>(token)] - log_z, {}};
+    d.logprob = TokenLogprob{d.token, row[static_cast<size_t>(d.token)] - log_z, {}};
     if (req.top_logprobs > 0) {
-      std::vector<int32_t>& ids = logprob_ids_;
-      ids.resize(static_cast<size_t>(n_vocab_));
+      std::vector<int32_t> ids(static_cast<size_t>(n_vocab_));
       for (int32_t i = 0; i < n_vocab_; ++i) ids[static_cast<size_t>(i)] = i;
       const size_t k = std::min<size_t>(static_cast<size_t>(req.top_logprobs), ids.size());
       std::partial_sort(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(k), ids.end(), [&](int32_t a, int32_t b) {
         const float la = row[static_cast<size_t>(a)], lb = row[static_cast<size_t>(b)];
         return la > lb || (la == lb && a < b);
       });
-      for (size_t i = 0; i < k; ++i) lp.top.push_back({ids[i], row[static_cast<size_t>(ids[i])] - log_z});
+      for (size_t i = 0; i < k; ++i) d.logprob.top.push_back({ids[i], row[static_cast<size_t>(ids[i])] - log_z});
     }
-    d.logprobs.push_back(std::move(lp));
   }
+}
+
+void BatchEngine::apply(Draw& dr) {
+  Sequence& s = *dr.seq;
+  const CompletionRequest& req = s.job->request;
+  if (!dr.error.empty()) {
+    // A grammar too ambiguous to follow, or one that leaves no token: this request fails alone.
+    s.job->handle->fail(dr.error);
+    return finish(s, FinishReason::kStop);
+  }
+  if (dr.token < 0) return finish(s, FinishReason::kLength);  // max_tokens reached
+  if ((req.options.stop_at_eog || s.sampler.constrained()) && tokenizer_.is_eog(dr.token))
+    return finish(s, FinishReason::kStop);
+  const int32_t token = dr.token;
+  ChoiceDelta d;
+  d.index = s.choice;
+  ++s.generated;
+  d.tokens.push_back(token);
+  if (req.top_logprobs >= 0) d.logprobs.push_back(std::move(dr.logprob));
   const bool stopped = s.text.push(token);
   d.text = std::string(s.text.take_ready());
   const int64_t kv_len = static_cast<int64_t>(slots_[static_cast<size_t>(s.slot)].kv_tokens.size());

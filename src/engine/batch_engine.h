@@ -148,7 +148,17 @@ class BatchEngine {
   bool admit_waiting();  // moves queued jobs into free slots; false if none could start
   void start_job(std::shared_ptr<Job> job);
   void step();
-  void sample_token(Sequence& s, const float* logits);
+  // One sequence's next token from one logits row: drawn in parallel, applied in order.
+  struct Draw {
+    Draw(Sequence* s, const float* l) : seq(s), logits(l) {}
+    Sequence* seq = nullptr;
+    const float* logits = nullptr;
+    int32_t token = -1;  // -1: max_tokens reached (or failed: error set)
+    TokenLogprob logprob;
+    std::string error;
+  };
+  void draw(Draw& d);
+  void apply(Draw& d);
   void finish(Sequence& s, FinishReason reason);
   void drop_cancelled();
   int64_t reusable(const Slot& slot, const std::vector<int32_t>& prompt) const;
@@ -156,6 +166,7 @@ class BatchEngine {
   const tokenizer::Tokenizer& tokenizer_;
   std::shared_ptr<const sampling::grammar::VocabIndex> vocab_index_;
   EngineOptions options_;
+  ThreadPool& pool_;
   model::Transformer transformer_;
   int64_t n_vocab_;
 
@@ -173,7 +184,7 @@ class BatchEngine {
   std::vector<std::unique_ptr<Sequence>> active_;  // in admission order
   uint64_t tick_ = 0;
   std::vector<model::BatchToken> batch_;
-  std::vector<int32_t> logprob_ids_;  // token ids sorted for top_logprobs
+  std::vector<Draw> draws_;
   std::thread thread_;
 };
 
