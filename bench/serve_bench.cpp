@@ -100,7 +100,8 @@ Outcome stream_completion(const Options& o, const std::string& prompt, int max_t
   const auto res = cli.send(req);
   out.total = std::chrono::duration<double>(Clock::now() - t0).count();
   if (!res) {
-    out.error = "request failed: " + httplib::to_string(res.error());
+    out.error = "request failed after " + std::to_string(out.total) + " s: " + httplib::to_string(res.error()) +
+                (raw.empty() ? " (nothing received)" : " after receiving: " + raw.substr(0, 300));
   } else if (res->status != 200) {
     out.error = "status " + std::to_string(res->status) + ": " + raw;
   } else if (!done || finish.empty() || usage_tokens < 0) {

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 
 #include "server/api_error.h"
@@ -120,6 +121,7 @@ void run_generation(ServerContext& ctx, ServedModel& model, std::vector<engine::
         }
         if (done) break;
         if (!client_connected()) {
+          std::fprintf(stderr, "serve: a client left before its answer; its generation is cancelled\n");
           run->cancel_all();
           res.status = 499;  // client closed the request (nginx's code); nobody reads the reply
           return;
@@ -142,6 +144,7 @@ void run_generation(ServerContext& ctx, ServedModel& model, std::vector<engine::
           return sink.write(event.data(), event.size());
         };
         if (!client_connected()) {
+          std::fprintf(stderr, "serve: a client left mid-stream; its generation is cancelled\n");
           run->cancel_all();
           return false;
         }
@@ -157,6 +160,7 @@ void run_generation(ServerContext& ctx, ServedModel& model, std::vector<engine::
             const size_t gi = r * static_cast<size_t>(run->n) + static_cast<size_t>(d.index);
             for (const nlohmann::json& c : run->format->chunks(static_cast<int>(gi), d, !run->started[gi])) {
               if (!send(c)) {
+                std::fprintf(stderr, "serve: writing to a client failed; its generation is cancelled\n");
                 run->cancel_all();
                 return false;
               }
