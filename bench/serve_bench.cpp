@@ -27,6 +27,7 @@ struct Options {
   int clients = 1;
   int requests = 2;  // per client
   int max_tokens = 128;
+  int prompt_words = 32;  // about 90 tokens with the generated llama-3.2-1b vocabulary
   bool prefix_test = false;
   int prefix_words = 345;  // about 1,000 tokens with the generated llama-3.2-1b vocabulary
 };
@@ -125,7 +126,7 @@ int throughput(const Options& o) {
     threads.emplace_back([&, c] {
       for (int r = 0; r < o.requests; ++r)
         outcomes[static_cast<size_t>(c * o.requests + r)] =
-            stream_completion(o, words(32, c * 31 + r), o.max_tokens, static_cast<uint64_t>(c * 1000 + r));
+            stream_completion(o, words(o.prompt_words, c * 31 + r), o.max_tokens, static_cast<uint64_t>(c * 1000 + r));
     });
   for (auto& t : threads) t.join();
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -140,9 +141,11 @@ int throughput(const Options& o) {
     ttfts.push_back(x.ttft);
   }
   std::sort(ttfts.begin(), ttfts.end());
-  std::printf("{\"clients\": %d, \"requests\": %zu, \"generated_tokens\": %lld, \"seconds\": %.3f, "
+  int64_t prompt_tokens = 0;
+  for (const Outcome& x : outcomes) prompt_tokens += x.prompt_tokens;
+  std::printf("{\"clients\": %d, \"requests\": %zu, \"prompt_tokens\": %lld, \"generated_tokens\": %lld, \"seconds\": %.3f, "
               "\"tokens_per_s\": %.2f, \"per_stream_tokens_per_s\": %.2f, \"ttft_median_s\": %.3f}\n",
-              o.clients, outcomes.size(), static_cast<long long>(tokens), wall, tokens / wall,
+              o.clients, outcomes.size(), static_cast<long long>(prompt_tokens), static_cast<long long>(tokens), wall, tokens / wall,
               tokens / wall / o.clients, ttfts[ttfts.size() / 2]);
   return 0;
 }
@@ -181,10 +184,11 @@ int main(int argc, char** argv) {
     else if (a == "--clients") o.clients = std::stoi(next());
     else if (a == "--requests") o.requests = std::stoi(next());
     else if (a == "--max-tokens") o.max_tokens = std::stoi(next());
+    else if (a == "--prompt-words") o.prompt_words = std::stoi(next());
     else if (a == "--prefix-test") o.prefix_test = true;
     else if (a == "--prefix-words") o.prefix_words = std::stoi(next());
     else {
-      std::fprintf(stderr, "usage: serve_bench --url URL --model ID [--clients N --requests R --max-tokens T | --prefix-test [--prefix-words N]]\n");
+      std::fprintf(stderr, "usage: serve_bench --url URL --model ID [--clients N --requests R --max-tokens T --prompt-words W | --prefix-test [--prefix-words N]]\n");
       return 2;
     }
   }

@@ -3,7 +3,8 @@
 # threads, the same number of parallel slots as concurrent streams; serve_bench drives both.
 # It does not build llama.cpp: point LLAMA_SERVER at an existing llama-server binary.
 #   LLAMA_SERVER=/path/to/llama-server bench/serve_side_by_side.sh MODEL.gguf
-# Env: CONCURRENCY ("1 4 8 16"), REQUESTS per client (2), MAX_TOKENS (128), THREADS (2).
+# Env: CONCURRENCY ("1 4 8 16"), REQUESTS per client (2), MAX_TOKENS (128), THREADS (2),
+# PROMPT_WORDS (32: ~90-token prompts; 4: ~9 tokens, for decode-dominated figures).
 set -euo pipefail
 : "${LLAMA_SERVER:?set LLAMA_SERVER to a llama-server binary}"
 MODEL=$1
@@ -13,6 +14,7 @@ THREADS=${THREADS:-2}
 REQUESTS=${REQUESTS:-2}
 MAX_TOKENS=${MAX_TOKENS:-128}
 CONCURRENCY=${CONCURRENCY:-"1 4 8 16"}
+PROMPT_WORDS=${PROMPT_WORDS:-32}
 PORT=${PORT:-18181}
 ID=$(basename "$MODEL" .gguf)
 SLOT_CTX=512
@@ -35,10 +37,10 @@ printf '| streams | rightsize t/s | llama-server t/s | ratio | rightsize TTFT me
 printf '|---|---|---|---|---|---|\n'
 for n in $CONCURRENCY; do
   start_rs "$n" $SLOT_CTX
-  rs=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$ID" --clients "$n" --requests "$REQUESTS" --max-tokens "$MAX_TOKENS")
+  rs=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$ID" --clients "$n" --requests "$REQUESTS" --max-tokens "$MAX_TOKENS" --prompt-words "$PROMPT_WORDS")
   stop
   start_ll "$n" $SLOT_CTX
-  ll=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$ID" --clients "$n" --requests "$REQUESTS" --max-tokens "$MAX_TOKENS")
+  ll=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$ID" --clients "$n" --requests "$REQUESTS" --max-tokens "$MAX_TOKENS" --prompt-words "$PROMPT_WORDS")
   stop
   a=$(echo "$rs" | field tokens_per_s); b=$(echo "$ll" | field tokens_per_s)
   printf '| %s | %.2f | %.2f | %.2fx | %.3f | %.3f |\n' "$n" "$a" "$b" "$(echo "$a / $b" | bc -l)" \
