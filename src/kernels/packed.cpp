@@ -206,7 +206,9 @@ void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, v
     out[b].d = round_fp16(d);
     int32_t sum = 0;
     for (int i = 0; i < 32; ++i) {
-      const int q = static_cast<int>(std::nearbyint(xb[i] * id));
+      // Adding and subtracting 1.5 * 2^23 rounds to nearest, ties to even, exactly as
+      // nearbyint does in the default rounding mode (|x * id| <= 127), but vectorizes.
+      const int q = static_cast<int>((xb[i] * id + 12582912.0f) - 12582912.0f);
       out[b].qs[i] = static_cast<int8_t>(q);
       sum += q;
     }

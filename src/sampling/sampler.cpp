@@ -153,9 +153,10 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const uint64_t>
   const float top = truncates ? candidates_[0].first : max;
   probs_.resize(candidates_.size());
   double sum = 0.0;
-  const double inv_t = 1.0 / p.temperature;
+  // Single-precision exp: a full-vocabulary draw is 128k of them per token, per sequence.
+  const float inv_t = 1.0f / p.temperature;
   for (size_t i = 0; i < candidates_.size(); ++i)
-    sum += probs_[i] = std::exp(static_cast<double>(candidates_[i].first - top) * inv_t);
+    sum += probs_[i] = std::exp((candidates_[i].first - top) * inv_t);
   double r = uniform() * sum;
   for (size_t i = 0; i < candidates_.size(); ++i) {
     r -= probs_[i];
