@@ -4,7 +4,7 @@
 //   grammar_mask_bench [--vocab FILE.gguf] [--steps N] [--seed S] FILE-or-DIR...
 //
 // Inputs: *.gbnf files, or directories of them (default: bench/grammars and bench/schemas).
-// JSON-Schema files (*.json) go through load_gbnf(), where the converter plugs in.
+// JSON-Schema files (*.json) are converted as response_format json_schema converts them.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +18,7 @@
 
 #include "gguf/gguf_file.h"
 #include "sampling/grammar/gbnf.h"
+#include "sampling/grammar/json_schema.h"
 #include "sampling/grammar/token_mask.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -57,9 +58,8 @@ std::string read_file(const fs::path& p) {
 // The GBNF text of an input: a grammar file as is, a schema through the converter.
 std::string load_gbnf(const fs::path& p) {
   if (p.extension() == ".json") {
-    // The JSON-Schema converter (sampling/grammar/json_schema.h) is being written alongside;
-    // until it is wired in here, schema files are reported, not silently skipped.
-    throw rightsize::Error("JSON-Schema input needs the converter, not wired in yet");
+    // A schema file's grammar is what the server builds for response_format json_schema.
+    return rightsize::sampling::grammar::json_schema_to_gbnf(nlohmann::ordered_json::parse(read_file(p)));
   }
   return read_file(p);
 }
