@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startServer, metric, sleep } from './harness.mjs';
+import { copyFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { startServer, metric, sleep, tinyModel } from './harness.mjs';
 
 let srv;
 let client;
@@ -249,5 +251,24 @@ test('a full queue is 429 with Retry-After', async () => {
     long.controller.abort();
   } finally {
     await busy.stop();
+  }
+});
+
+test('several models, each by its id', async () => {
+  const second = join(dirname(tinyModel()), 'tiny-copy.gguf');
+  copyFileSync(tinyModel(), second);
+  const two = await startServer([], [tinyModel(), second]);
+  try {
+    const c = two.client();
+    const ids = (await c.models.list()).data.map((m) => m.id).sort();
+    assert.deepEqual(ids, ['tiny', 'tiny-copy']);
+    for (const model of ids) {
+      const r = await c.completions.create({ model, prompt: 'hello', max_tokens: 4, seed: 8 });
+      assert.equal(r.model, model);
+      assert.equal(r.choices.length, 1);
+    }
+    assert.equal(await metric(two.base, 'rightsize_slots', 'model="tiny-copy"'), 4);
+  } finally {
+    await two.stop();
   }
 });
