@@ -216,16 +216,10 @@ class ChatFormat : public OutputFormat {
 }  // namespace
 
 void handle_chat_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::exception& e) {
-    throw ApiError(400, std::string("The request body is not valid JSON: ") + e.what());
-  }
+  const nlohmann::json body = Params::parse_body(req.body);
   const Params p(body);
   ServedModel& m = ctx.find_model(p.required_string("model"));
-  const nlohmann::json* messages = p.get("messages");
-  if (!messages) throw ApiError(400, "'messages' is required", "invalid_request_error", "messages", "missing_required_parameter");
+  const nlohmann::json* messages = &p.required("messages");
   const nlohmann::ordered_json conversation = template_messages(*messages);
   GenerationParams g = parse_generation(p, false, m.tokenizer->n_vocab());
   const StructuredOutput so = parse_structured_output(nlohmann::ordered_json::parse(req.body), true, ctx.grammars);

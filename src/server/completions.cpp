@@ -124,16 +124,10 @@ class TextFormat : public OutputFormat {
 }  // namespace
 
 void handle_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::exception& e) {
-    throw ApiError(400, std::string("The request body is not valid JSON: ") + e.what());
-  }
+  const nlohmann::json body = Params::parse_body(req.body);
   const Params p(body);
   ServedModel& m = ctx.find_model(p.required_string("model"));
-  const nlohmann::json* prompt = p.get("prompt");
-  if (!prompt) throw ApiError(400, "'prompt' is required", "invalid_request_error", "prompt", "missing_required_parameter");
+  const nlohmann::json* prompt = &p.required("prompt");
   const auto prompts = prompts_of(*prompt, *m.tokenizer);
   GenerationParams g = parse_generation(p, true, m.tokenizer->n_vocab());
   if (!g.max_tokens_given) g.options.max_tokens = 16;  // the legacy API's default

@@ -28,6 +28,20 @@ std::string fmt(double v) {
 
 }  // namespace
 
+nlohmann::json Params::parse_body(const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ApiError(400, std::string("The request body is not valid JSON: ") + e.what());
+  }
+}
+
+const nlohmann::json& Params::required(const std::string& name) const {
+  const nlohmann::json* v = get(name);
+  if (!v) throw ApiError(400, "'" + name + "' is required", "invalid_request_error", name, "missing_required_parameter");
+  return *v;
+}
+
 Params::Params(const nlohmann::json& body) : body_(body) {
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
 }

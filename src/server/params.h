@@ -15,6 +15,8 @@ namespace rightsize::server {
 
 class Params {
  public:
+  // The request body as JSON; ApiError 400 when it does not parse.
+  static nlohmann::json parse_body(const std::string& text);
   // Raises ApiError 400 when the body is not a JSON object.
   explicit Params(const nlohmann::json& body);
 
@@ -27,6 +29,7 @@ class Params {
   std::optional<std::string> string(const std::string& name) const;
   const nlohmann::json* get(const std::string& name) const;  // present and not null
   std::string required_string(const std::string& name) const;
+  const nlohmann::json& required(const std::string& name) const;  // present and not null
 
  private:
   const nlohmann::json& body_;
