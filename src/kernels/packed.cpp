@@ -229,11 +229,57 @@ PackedKernelFn packed_kernel_scalar(QuantType type) {
   }
 }
 
+namespace {
+
+struct IsaEntry {
+  const char* name;
+  PackedKernelFn (*kernel)(QuantType);
+};
+// Best first. Each SIMD lookup returns null when this CPU lacks the ISA; Q4_0 has a kernel in
+// every ISA, so it tells whether the CPU runs it.
+constexpr IsaEntry kIsas[] = {{"avx512-vnni", packed_kernel_avx512_vnni},
+                              {"avx-vnni", packed_kernel_avx_vnni},
+                              {"avx2", packed_kernel_avx2},
+                              {"scalar", packed_kernel_scalar}};
+
+const IsaEntry* find_isa(std::string_view name) {
+  for (const IsaEntry& e : kIsas)
+    if (name == e.name && e.kernel(QuantType::Q4_0) != nullptr) return &e;
+  return nullptr;
+}
+
+const IsaEntry& chosen_isa() {
+  static const IsaEntry* chosen = [] {
+    const char* env = std::getenv("RIGHTSIZE_PACKED_ISA");
+    if (env == nullptr || *env == '\0') return find_isa(packed_kernel_isas().front());
+    if (const IsaEntry* e = find_isa(env)) return e;
+    std::string choices;
+    for (const std::string& n : packed_kernel_isas()) choices += (choices.empty() ? "" : ", ") + n;
+    throw Error("RIGHTSIZE_PACKED_ISA=" + std::string(env) + " is not an ISA this CPU runs; choose one of: " +
+                choices + " (or unset it for the best)");
+  }();
+  return *chosen;
+}
+
+}  // namespace
+
+std::vector<std::string> packed_kernel_isas() {
+  std::vector<std::string> names;
+  for (const IsaEntry& e : kIsas)
+    if (e.kernel(QuantType::Q4_0) != nullptr) names.emplace_back(e.name);
+  return names;
+}
+
+PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa) {
+  const IsaEntry* e = find_isa(isa);
+  return e != nullptr ? e->kernel(type) : nullptr;
+}
+
 PackedKernelFn packed_kernel(QuantType type) {
-  if (PackedKernelFn f = packed_kernel_simd(type)) return f;
+  if (PackedKernelFn f = chosen_isa().kernel(type)) return f;
   return packed_kernel_scalar(type);
 }
 
-const char* packed_kernel_isa() { return packed_simd_isa(); }
+const char* packed_kernel_isa() { return chosen_isa().name; }
 
 }  // namespace rightsize::kernels

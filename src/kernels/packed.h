@@ -24,6 +24,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernels/quant_types.h"
@@ -83,10 +85,19 @@ void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, v
 using PackedKernelFn = void (*)(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
                                 size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 
-// The scalar twin (always available) and the best kernel for this CPU.
+// The scalar twin (always available) and the kernel of the chosen ISA (its scalar twin where
+// that ISA has none for the type).
 PackedKernelFn packed_kernel_scalar(QuantType type);
 PackedKernelFn packed_kernel(QuantType type);
-// Name of the ISA the packed kernels use ("avx512-vnni" or "scalar").
+
+// ISAs with packed kernels that this CPU runs, best first, "scalar" last: some of
+// "avx512-vnni", "avx-vnni", "avx2", then "scalar".
+std::vector<std::string> packed_kernel_isas();
+// The kernel of one of those ISAs for a type, or null where it has none.
+PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa);
+// The ISA packed_kernel uses: the best this CPU runs, or the one the environment variable
+// RIGHTSIZE_PACKED_ISA names (to compare ISAs or work around a bad one). Throws an Error naming
+// the variable and the choices if it names an ISA this CPU lacks.
 const char* packed_kernel_isa();
 
 }  // namespace rightsize::kernels

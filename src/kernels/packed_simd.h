@@ -1,12 +1,13 @@
-// Internal to kernels/: the SIMD packed kernels for the CPU in hand, or null where this CPU (or
-// build) has none for the type.
+// Internal to kernels/: the SIMD packed kernels of each ISA. Each returns null where this CPU
+// (or build) lacks the ISA, or the ISA has no kernel for the type; packed.cpp chooses among them.
 #pragma once
 
 #include "kernels/packed.h"
 
 namespace rightsize::kernels {
 
-PackedKernelFn packed_kernel_simd(QuantType type);
-const char* packed_simd_isa();
+PackedKernelFn packed_kernel_avx512_vnni(QuantType type);  // AVX-512 F/BW/VL/DQ + VNNI
+PackedKernelFn packed_kernel_avx_vnni(QuantType type);     // AVX2 + FMA + F16C + AVX-VNNI
+PackedKernelFn packed_kernel_avx2(QuantType type);         // AVX2 + FMA + F16C
 
 }  // namespace rightsize::kernels

@@ -1,10 +1,11 @@
 // AVX-512 VNNI versions of the packed kernels. Highway 1.0.3 has no u8 x s8 → i32 dot product
 // (VNNI's vpdpbusd, "SumOfMulQuadAccumulate" in later Highway), so these use the intrinsic
-// directly, compiled for that target only and chosen at run time when the CPU has it; other
-// CPUs use the scalar twins in packed.cpp.
+// directly, compiled for that target only and chosen at run time when the CPU has it (see
+// packed_kernel_isa); AVX2 CPUs use packed_simd_avx2.cpp, others the scalar twins in packed.cpp.
 #include <cstring>
 
 #include "kernels/packed_simd.h"
+#include "kernels/packed_tiles.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_ps().
@@ -212,40 +213,6 @@ RS_TARGET_AVX512_VNNI void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, c
   for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
-// Runs a tile function over row groups g0..g1 and all tokens, kTile tokens at a time.
-template <class Act, int kTile, void (*Tile1)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
-          void (*Tile2)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
-          void (*Tile3)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*),
-          void (*TileN)(const uint8_t*, int64_t, size_t, const Act* const*, float* const*)>
-void run_tiles(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts, size_t act_row_bytes,
-               int64_t n_tokens, float* y, int64_t ldy) {
-  const int64_t nb = w.n_blocks();
-  for (int64_t g = g0; g < g1; ++g) {
-    const uint8_t* gp = w.group(g);
-    const Act* a[kTile];
-    float* out[kTile];
-    int64_t t = 0;
-    auto setup = [&](int n) {
-      for (int i = 0; i < n; ++i) {
-        a[i] = reinterpret_cast<const Act*>(acts + static_cast<size_t>(t + i) * act_row_bytes);
-        out[i] = y + (t + i) * ldy + g * kPackRows;
-      }
-    };
-    for (; t + kTile <= n_tokens; t += kTile) {
-      setup(kTile);
-      TileN(gp, nb, w.block_bytes, a, out);
-    }
-    for (int rest = static_cast<int>(n_tokens - t); rest > 0; rest = static_cast<int>(n_tokens - t)) {
-      const int take = rest >= 3 ? 3 : rest;
-      setup(take);
-      if (take == 3) Tile3(gp, nb, w.block_bytes, a, out);
-      if (take == 2) Tile2(gp, nb, w.block_bytes, a, out);
-      if (take == 1) Tile1(gp, nb, w.block_bytes, a, out);
-      t += take;
-    }
-  }
-}
-
 bool have_avx512_vnni() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
@@ -256,7 +223,7 @@ bool have_avx512_vnni() {
 
 }  // namespace
 
-PackedKernelFn packed_kernel_simd(QuantType type) {
+PackedKernelFn packed_kernel_avx512_vnni(QuantType type) {
   if (!have_avx512_vnni()) return nullptr;
   switch (type) {
     case QuantType::Q4_0:
@@ -281,15 +248,13 @@ PackedKernelFn packed_kernel_simd(QuantType type) {
   }
 }
 
-const char* packed_simd_isa() { return have_avx512_vnni() ? "avx512-vnni" : "scalar"; }
 
 }  // namespace rightsize::kernels
 
 #else  // not x86-64 with GCC/Clang: scalar twins only, until NEON versions land.
 
 namespace rightsize::kernels {
-PackedKernelFn packed_kernel_simd(QuantType) { return nullptr; }
-const char* packed_simd_isa() { return "scalar"; }
+PackedKernelFn packed_kernel_avx512_vnni(QuantType) { return nullptr; }
 }  // namespace rightsize::kernels
 
 #endif

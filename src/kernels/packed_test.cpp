@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "kernels/matmul.h"
@@ -45,14 +47,21 @@ TEST_P(PackedKernel, MatchesScalarTwinAndRowDots) {
     std::vector<uint8_t> acts(act_row * static_cast<size_t>(n_tokens));
     for (int64_t t = 0; t < n_tokens; ++t)
       quantize_activations(s.type, x.data() + t * s.n_in, s.n_in, acts.data() + t * act_row);
-    std::vector<float> y_simd(static_cast<size_t>(n_tokens * s.n_out), -1.0f);
-    std::vector<float> y_scalar(y_simd.size(), -2.0f);
+    std::vector<float> y_scalar(static_cast<size_t>(n_tokens * s.n_out), -2.0f);
     const int64_t n_groups = s.n_out / kPackRows;
-    // Two calls over split group ranges, as threads would.
-    packed_kernel(s.type)(p, 0, n_groups / 2, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
-    packed_kernel(s.type)(p, n_groups / 2, n_groups, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
     packed_kernel_scalar(s.type)(p, 0, n_groups, acts.data(), act_row, n_tokens, y_scalar.data(), s.n_out);
-    for (size_t i = 0; i < y_simd.size(); ++i) ASSERT_EQ(y_simd[i], y_scalar[i]) << "output " << i;
+    // Every ISA this CPU runs, not only the one packed_kernel chose.
+    std::vector<float> y_simd;
+    for (const std::string& isa : packed_kernel_isas()) {
+      SCOPED_TRACE("isa " + isa);
+      const PackedKernelFn kernel = packed_kernel_for(s.type, isa);
+      ASSERT_NE(kernel, nullptr);
+      y_simd.assign(y_scalar.size(), -1.0f);
+      // Two calls over split group ranges, as threads would.
+      kernel(p, 0, n_groups / 2, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
+      kernel(p, n_groups / 2, n_groups, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
+      for (size_t i = 0; i < y_simd.size(); ++i) ASSERT_EQ(y_simd[i], y_scalar[i]) << "output " << i;
+    }
 
     // Against the file-layout path (reference activation quantization and vec_dot).
     std::vector<float> y_ref(y_simd.size());
@@ -76,7 +85,19 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PackedKernel,
                                   std::to_string(info.param.n_in) + "x" + std::to_string(info.param.n_out);
                          });
 
-TEST(PackedKernel, ReportsIsa) { EXPECT_NE(std::string(packed_kernel_isa()), ""); }
+TEST(PackedKernel, ChoosesTheBestIsaAndListsScalarLast) {
+  const std::vector<std::string> isas = packed_kernel_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.back(), "scalar");
+  if (std::getenv("RIGHTSIZE_PACKED_ISA") == nullptr) {
+    EXPECT_EQ(std::string(packed_kernel_isa()), isas.front());
+  }
+  EXPECT_EQ(packed_kernel_for(QuantType::Q4_0, "no-such-isa"), nullptr);
+  EXPECT_EQ(packed_kernel_for(QuantType::Q4_0, "scalar"), packed_kernel_scalar(QuantType::Q4_0));
+  std::printf("packed kernel ISAs on this CPU: ");
+  for (const std::string& isa : isas) std::printf("%s ", isa.c_str());
+  std::printf("(chosen: %s)\n", packed_kernel_isa());
+}
 
 }  // namespace
 }  // namespace rightsize::kernels

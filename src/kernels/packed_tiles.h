@@ -1,0 +1,51 @@
+// Internal to kernels/: drives a family of token-tile functions (one per tile width) over row
+// groups and tokens. Plain C++ (no intrinsics), shared by every ISA's packed kernels.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/packed.h"
+
+namespace rightsize::kernels {
+
+// A tile function: 16 rows of one group x kT tokens over all blocks. acts[t] points at token
+// t's activation blocks; y[t] receives its 16 outputs.
+template <class Act>
+using TileFn = void (*)(const uint8_t* group, int64_t n_blocks, size_t block_bytes, const Act* const* acts,
+                        float* const* y);
+
+// Runs tiles over row groups g0..g1 and all tokens: kTile tokens at a time, the remainder in
+// tiles of 3, 2 and 1.
+template <class Act, int kTile, TileFn<Act> Tile1, TileFn<Act> Tile2, TileFn<Act> Tile3, TileFn<Act> TileN>
+void run_tiles(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts, size_t act_row_bytes,
+               int64_t n_tokens, float* y, int64_t ldy) {
+  static_assert(kTile >= 4);
+  const int64_t nb = w.n_blocks();
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* gp = w.group(g);
+    const Act* a[kTile];
+    float* out[kTile];
+    int64_t t = 0;
+    auto setup = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        a[i] = reinterpret_cast<const Act*>(acts + static_cast<size_t>(t + i) * act_row_bytes);
+        out[i] = y + (t + i) * ldy + g * kPackRows;
+      }
+    };
+    for (; t + kTile <= n_tokens; t += kTile) {
+      setup(kTile);
+      TileN(gp, nb, w.block_bytes, a, out);
+    }
+    for (int rest = static_cast<int>(n_tokens - t); rest > 0; rest = static_cast<int>(n_tokens - t)) {
+      const int take = rest >= 3 ? 3 : rest;
+      setup(take);
+      if (take == 3) Tile3(gp, nb, w.block_bytes, a, out);
+      if (take == 2) Tile2(gp, nb, w.block_bytes, a, out);
+      if (take == 1) Tile1(gp, nb, w.block_bytes, a, out);
+      t += take;
+    }
+  }
+}
+
+}  // namespace rightsize::kernels
