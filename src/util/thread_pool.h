@@ -5,10 +5,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "util/function_ref.h"
 
 namespace rightsize {
 
@@ -24,10 +25,10 @@ class ThreadPool {
 
   // Runs fn(i, n) on every thread i in [0, n) and returns when all have finished.
   // Not reentrant: fn must not call run() on the same pool.
-  void run(const std::function<void(int, int)>& fn);
+  void run(FunctionRef<void(int, int)> fn);
 
   // Splits [0, n) into contiguous ranges, one per thread: fn(begin, end, thread).
-  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
+  void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t, int)> fn);
 
   // Number of hardware threads, at least 1.
   static int hardware_threads();
@@ -37,7 +38,7 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  const std::function<void(int, int)>* job_ = nullptr;
+  const FunctionRef<void(int, int)>* job_ = nullptr;
   // Workers spin on generation_ for a short while before sleeping, so back-to-back jobs (one
   // per matmul) do not pay a futex wake-up each.
   std::atomic<uint64_t> generation_{0};
