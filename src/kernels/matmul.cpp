@@ -94,6 +94,91 @@ void matmul(const MatrixView& w, const float* x, int64_t ldx, int64_t n_tokens, 
   }
 }
 
+namespace {
+// Weight types whose packed kernels read the same activation rows.
+int activation_format(QuantType t) {
+  switch (t) {
+    case QuantType::Q4_0:
+    case QuantType::Q8_0: return 0;
+    case QuantType::Q4_K:
+    case QuantType::Q5_K:
+    case QuantType::Q6_K: return 1;
+    case QuantType::F16: return 2;
+    case QuantType::BF16: return 3;
+    default: return -1;
+  }
+}
+constexpr int kMaxShared = 4;
+}  // namespace
+
+void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
+                         MatmulScratch& scratch) {
+  RS_CHECK(!outs.empty());
+  bool all_packed = outs.size() <= static_cast<size_t>(kMaxShared);
+  for (const MatmulOutput& o : outs) all_packed = all_packed && o.w->packed != nullptr;
+  if (!all_packed) {
+    for (const MatmulOutput& o : outs) matmul(*o.w, x, n_tokens, o.y, pool, scratch);
+    return;
+  }
+  const int64_t n_in = outs[0].w->n_in;
+  // One activation buffer per format, laid out back to back in the scratch.
+  size_t offset[4] = {}, row_bytes[4] = {};
+  bool needed[4] = {};
+  size_t total = 0;
+  for (const MatmulOutput& o : outs) {
+    RS_CHECK(o.w->n_in == n_in);
+    const int f = activation_format(o.w->type);
+    RS_CHECK(f >= 0);
+    if (needed[f]) continue;
+    needed[f] = true;
+    row_bytes[f] = packed_activation_row_bytes(o.w->type, n_in);
+    offset[f] = total;
+    total += row_bytes[f] * static_cast<size_t>(n_tokens);
+  }
+  if (scratch.activations.size() < total) scratch.activations.resize(total);
+  uint8_t* acts = scratch.activations.data();
+  // Each format once, from the first matrix that reads it.
+  auto quantize_once = [&](int64_t t0, int64_t t1) {
+    bool seen[4] = {};
+    for (const MatmulOutput& o : outs) {
+      const int f = activation_format(o.w->type);
+      if (seen[f]) continue;
+      seen[f] = true;
+      for (int64_t t = t0; t < t1; ++t)
+        quantize_activations(o.w->type, x + t * n_in, n_in, acts + offset[f] + static_cast<size_t>(t) * row_bytes[f]);
+    }
+  };
+  if (n_tokens == 1) {
+    quantize_once(0, 1);
+  } else {
+    pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) { quantize_once(b, e); });
+  }
+
+  // Row groups of all matrices, numbered consecutively.
+  int64_t first_group[kMaxShared + 1] = {};
+  int64_t macs = 0;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    first_group[i + 1] = first_group[i] + outs[i].w->n_out / kPackRows;
+    macs += outs[i].w->n_out * n_in * n_tokens;
+  }
+  auto work = [&](int64_t g0, int64_t g1, int) {
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const int64_t lo = std::max(g0, first_group[i]), hi = std::min(g1, first_group[i + 1]);
+      if (lo >= hi) continue;
+      const PackedMatrix& p = *outs[i].w->packed;
+      const int f = activation_format(p.type);
+      packed_kernel(p.type)(p, lo - first_group[i], hi - first_group[i], acts + offset[f], row_bytes[f], n_tokens,
+                            outs[i].y, p.n_out);
+    }
+  };
+  const int64_t n_groups = first_group[outs.size()];
+  if (macs < kSerialMacs) {
+    work(0, n_groups, 0);
+  } else {
+    pool.parallel_for(n_groups, work);
+  }
+}
+
 void dequantize_row(const MatrixView& w, int64_t row, float* out) {
   RS_CHECK(row >= 0 && row < w.n_out);
   traits(w.type).to_float(w.row(row), out, w.n_in);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/packed.h"
@@ -43,6 +44,17 @@ inline void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float*
                    ThreadPool& pool, MatmulScratch& scratch) {
   matmul(w, x, w.n_in, n_tokens, y, w.n_out, pool, scratch);
 }
+
+// Several matrices applied to the same input rows (q, k, v; gate, up): y_i = W_i x. With packed
+// weights the activations are quantized once per format, and one pass over the pool covers
+// every matrix's rows, so the threads meet once instead of once per matrix. x is dense
+// [n_tokens, n_in] (every W_i has that n_in); each y_i is dense [n_tokens, W_i.n_out].
+struct MatmulOutput {
+  const MatrixView* w;
+  float* y;
+};
+void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool,
+                         MatmulScratch& scratch);
 
 // One row of W as floats (embedding lookup).
 void dequantize_row(const MatrixView& w, int64_t row, float* out);

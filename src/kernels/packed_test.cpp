@@ -101,3 +101,52 @@ TEST(PackedKernel, ChoosesTheBestIsaAndListsScalarLast) {
 
 }  // namespace
 }  // namespace rightsize::kernels
+
+namespace rightsize::kernels {
+namespace {
+
+// q/k/v-style matrices of different types over one input: the shared pass (one quantization per
+// activation format, one pool pass) gives exactly what separate matmuls give.
+TEST(MatmulSharedInput, MatchesSeparateMatmuls) {
+  const int64_t n_in = 512;
+  const QuantType types[] = {QuantType::Q4_K, QuantType::Q6_K, QuantType::Q8_0, QuantType::Q4_0};
+  const int64_t n_outs[] = {128, 64, 96, 32};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(2);
+  std::vector<std::vector<uint8_t>> data(4);
+  std::vector<PackedMatrix> packed(4);
+  std::vector<MatrixView> views(4);
+  for (size_t i = 0; i < 4; ++i) {
+    const size_t rb = row_size(types[i], n_in);
+    data[i].resize(rb * static_cast<size_t>(n_outs[i]));
+    std::vector<float> row(static_cast<size_t>(n_in));
+    for (int64_t r = 0; r < n_outs[i]; ++r) {
+      for (auto& v : row) v = dist(rng);
+      traits(types[i]).from_float(row.data(), data[i].data() + static_cast<size_t>(r) * rb, n_in);
+    }
+    views[i] = MatrixView{types[i], n_in, n_outs[i], data[i].data(), rb};
+    packed[i] = pack_matrix(views[i], pool);
+    views[i].packed = &packed[i];
+  }
+  for (int64_t n_tokens : {1, 5}) {
+    SCOPED_TRACE("n_tokens " + std::to_string(n_tokens));
+    std::vector<float> x(static_cast<size_t>(n_tokens * n_in));
+    for (auto& v : x) v = dist(rng);
+    std::vector<std::vector<float>> shared(4), separate(4);
+    std::vector<MatmulOutput> outs;
+    MatmulScratch scratch;
+    for (size_t i = 0; i < 4; ++i) {
+      shared[i].assign(static_cast<size_t>(n_tokens * n_outs[i]), -1.0f);
+      separate[i].assign(shared[i].size(), -2.0f);
+      outs.push_back({&views[i], shared[i].data()});
+      matmul(views[i], x.data(), n_tokens, separate[i].data(), pool, scratch);
+    }
+    matmul_shared_input(outs, x.data(), n_tokens, pool, scratch);
+    for (size_t i = 0; i < 4; ++i)
+      for (size_t j = 0; j < shared[i].size(); ++j) ASSERT_EQ(shared[i][j], separate[i][j]) << "matrix " << i << " output " << j;
+  }
+}
+
+}  // namespace
+}  // namespace rightsize::kernels

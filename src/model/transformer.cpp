@@ -143,9 +143,8 @@ void Transformer::forward_chunk(std::span<const BatchToken> batch) {
         std::memcpy(v_.data() + i * nv, row + nq + nk, sizeof(float) * static_cast<size_t>(nv));
       }
     } else {
-      matmul(l.wq, h_.data(), n, q_.data(), pool_, mm_);
-      matmul(l.wk, h_.data(), n, k_.data(), pool_, mm_);
-      matmul(l.wv, h_.data(), n, v_.data(), pool_, mm_);
+      const kernels::MatmulOutput qkv[] = {{&l.wq, q_.data()}, {&l.wk, k_.data()}, {&l.wv, v_.data()}};
+      kernels::matmul_shared_input(qkv, h_.data(), n, pool_, mm_);
       add_bias(q_.data(), nq, l.bq);
       add_bias(k_.data(), nk, l.bk);
       add_bias(v_.data(), nv, l.bv);
@@ -175,8 +174,8 @@ void Transformer::forward_chunk(std::span<const BatchToken> batch) {
       up = gate_.data() + F;
       gate_stride = 2 * F;
     } else {
-      matmul(l.w_gate, h_.data(), n, gate_.data(), pool_, mm_);
-      matmul(l.w_up, h_.data(), n, up_.data(), pool_, mm_);
+      const kernels::MatmulOutput gate_up[] = {{&l.w_gate, gate_.data()}, {&l.w_up, up_.data()}};
+      kernels::matmul_shared_input(gate_up, h_.data(), n, pool_, mm_);
       gate = gate_.data();
       up = up_.data();
     }
