@@ -89,21 +89,30 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
     __m512 fsum[kT];
     for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
     for (int c = 0; c < 4; ++c) {
-      __m512i lo[8], hi[8];
+      // Each weight vector is unpacked once and dotted with every token of the tile, so the
+      // unpacking is shared by kT tokens and only 2 x kT sums stay live.
+      __m512i s0[kT], s1[kT];
+      for (int t = 0; t < kT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
+      __m512i h0 = _mm512_setzero_si512(), h1 = _mm512_setzero_si512();
+      if constexpr (kFiveBit) {
+        h0 = _mm512_loadu_si512(bp + 2368 + (c * 2) * 64);
+        h1 = _mm512_loadu_si512(bp + 2368 + (c * 2 + 1) * 64);
+      }
       for (int v = 0; v < 8; ++v) {
         const __m512i raw = _mm512_loadu_si512(bp + 320 + (c * 8 + v) * 64);
-        lo[v] = _mm512_and_si512(raw, low4);
-        hi[v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-      }
-      if constexpr (kFiveBit) {
-        // Bit v of each byte becomes bit 4 of weight group v (16-bit shifts keep bytes apart
-        // after the mask).
-        const __m512i bit4 = _mm512_set1_epi8(0x10);
-        const __m512i h0 = _mm512_loadu_si512(bp + 2368 + (c * 2) * 64);
-        const __m512i h1 = _mm512_loadu_si512(bp + 2368 + (c * 2 + 1) * 64);
-        for (int v = 0; v < 8; ++v) {
-          lo[v] = _mm512_or_si512(lo[v], _mm512_and_si512(shift_bit_to_4(h0, v), bit4));
-          hi[v] = _mm512_or_si512(hi[v], _mm512_and_si512(shift_bit_to_4(h1, v), bit4));
+        __m512i lo = _mm512_and_si512(raw, low4);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+        if constexpr (kFiveBit) {
+          // Bit v of each byte becomes bit 4 of weight group v (16-bit shifts keep bytes apart
+          // after the mask).
+          const __m512i bit4 = _mm512_set1_epi8(0x10);
+          lo = _mm512_or_si512(lo, _mm512_and_si512(shift_bit_to_4(h0, v), bit4));
+          hi = _mm512_or_si512(hi, _mm512_and_si512(shift_bit_to_4(h1, v), bit4));
+        }
+        for (int t = 0; t < kT; ++t) {
+          const int8_t* aq = a[t][b].qs + 64 * c;
+          s0[t] = _mm512_dpbusd_epi32(s0[t], lo, _mm512_set1_epi32(load_i32(aq + 4 * v)));
+          s1[t] = _mm512_dpbusd_epi32(s1[t], hi, _mm512_set1_epi32(load_i32(aq + 32 + 4 * v)));
         }
       }
       const __m512 sc0 = _mm512_cvtepi32_ps(
@@ -111,14 +120,8 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
       const __m512 sc1 = _mm512_cvtepi32_ps(
           _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 64 + 32 * c + 16))));
       for (int t = 0; t < kT; ++t) {
-        const int8_t* aq = a[t][b].qs + 64 * c;
-        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-        for (int v = 0; v < 8; ++v) {
-          s0 = _mm512_dpbusd_epi32(s0, lo[v], _mm512_set1_epi32(load_i32(aq + 4 * v)));
-          s1 = _mm512_dpbusd_epi32(s1, hi[v], _mm512_set1_epi32(load_i32(aq + 32 + 4 * v)));
-        }
-        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), sc0, fsum[t]);
-        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), sc1, fsum[t]);
+        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[t]), sc0, fsum[t]);
+        fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1[t]), sc1, fsum[t]);
       }
     }
     __m512i mins[4];
@@ -197,6 +200,57 @@ RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block
   for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
+// Q6_K for wide token tiles (prefill): the same arithmetic as tile_q6_k, but one 16-weight
+// sub-block at a time, so only its 4 rebuilt weight vectors stay live while kT tokens use
+// them (tile_q6_k keeps all 16 of a chunk, which a decode step of one token needs fewer
+// instructions for).
+template <int kT>
+RS_TARGET_AVX512_VNNI void tile_q6_k_wide(const uint8_t* gp, int64_t nb, size_t block_bytes,
+                                     const ActBlock256* const* a, float* const* y) {
+  __m512 acc[kT];
+  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i bits45 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
+    prefetch_ahead(bp, block_bytes);
+    __m512 fsum[kT];
+    for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
+    for (int u = 0; u < 4; ++u) {
+      const uint8_t* L = bp + 288 + u * 768;
+      const uint8_t* H = L + 512;
+      // One 16-weight sub-block (4 groups of 4) at a time: its 4 weight vectors are rebuilt
+      // once and dotted with every token of the tile.
+      for (int sl = 0; sl < 4; ++sl) {
+        __m512i q[4];
+        for (int gi = 0; gi < 4; ++gi) {
+          const int x = 4 * sl + gi;  // group within the chunk, 0..15
+          const __m512i raw = _mm512_loadu_si512(L + 64 * (x % 8));
+          const __m512i lo = x < 8 ? _mm512_and_si512(raw, low4) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+          const __m512i h = _mm512_loadu_si512(H + 64 * (x % 4));
+          const int shift = 2 * (x / 4);  // the pair sits at bits shift..shift+1; move it to 4..5
+          const __m512i hi = shift <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - shift))
+                                        : _mm512_srli_epi16(h, static_cast<unsigned>(shift - 4));
+          q[gi] = _mm512_or_si512(lo, _mm512_and_si512(hi, bits45));
+        }
+        const __m512 sc = _mm512_cvtepi32_ps(
+            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
+        for (int t = 0; t < kT; ++t) {
+          const ActBlock256& ab = a[t][b];
+          const int8_t* aq = ab.qs + 64 * u + 16 * sl;
+          __m512i is = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
+          for (int gi = 0; gi < 4; ++gi) is = _mm512_dpbusd_epi32(is, q[gi], _mm512_set1_epi32(load_i32(aq + 4 * gi)));
+          fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), sc, fsum[t]);
+        }
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
+    for (int t = 0; t < kT; ++t)
+      acc[t] = _mm512_fmadd_ps(fsum[t], _mm512_mul_ps(dw, _mm512_set1_ps(a[t][b].d)), acc[t]);
+  }
+  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
 // F16/BF16: each column of 16 rows widens to one vector of floats, reused by kT tokens.
 template <int kT, bool kBf16>
 RS_TARGET_AVX512_VNNI void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, const float* const* x,
@@ -227,11 +281,11 @@ PackedKernelFn packed_kernel_avx512_vnni(QuantType type) {
   if (!have_avx512_vnni()) return nullptr;
   switch (type) {
     case QuantType::Q4_0:
-      return run_tiles<ActBlock32, 4, tile_32<1, 8, true>, tile_32<2, 8, true>, tile_32<3, 8, true>,
-                       tile_32<4, 8, true>>;
+      return run_tiles<ActBlock32, 8, tile_32<1, 8, true>, tile_32<2, 8, true>, tile_32<3, 8, true>,
+                       tile_32<8, 8, true>>;
     case QuantType::Q8_0:
-      return run_tiles<ActBlock32, 4, tile_32<1, 128, false>, tile_32<2, 128, false>,
-                       tile_32<3, 128, false>, tile_32<4, 128, false>>;
+      return run_tiles<ActBlock32, 8, tile_32<1, 128, false>, tile_32<2, 128, false>,
+                       tile_32<3, 128, false>, tile_32<8, 128, false>>;
     case QuantType::F16:
       return run_tiles<float, 8, tile_16bit<1, false>, tile_16bit<2, false>, tile_16bit<3, false>,
                        tile_16bit<8, false>>;
@@ -239,11 +293,11 @@ PackedKernelFn packed_kernel_avx512_vnni(QuantType type) {
       return run_tiles<float, 8, tile_16bit<1, true>, tile_16bit<2, true>, tile_16bit<3, true>,
                        tile_16bit<8, true>>;
     case QuantType::Q4_K:
-      return run_tiles<ActBlock256, 4, tile_k4<1, false>, tile_k4<2, false>, tile_k4<3, false>, tile_k4<4, false>>;
+      return run_tiles<ActBlock256, 8, tile_k4<1, false>, tile_k4<2, false>, tile_k4<3, false>, tile_k4<8, false>>;
     case QuantType::Q5_K:
-      return run_tiles<ActBlock256, 4, tile_k4<1, true>, tile_k4<2, true>, tile_k4<3, true>, tile_k4<4, true>>;
+      return run_tiles<ActBlock256, 8, tile_k4<1, true>, tile_k4<2, true>, tile_k4<3, true>, tile_k4<8, true>>;
     case QuantType::Q6_K:
-      return run_tiles<ActBlock256, 4, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<4>>;
+      return run_tiles<ActBlock256, 8, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k_wide<8>>;
     default: return nullptr;
   }
 }
