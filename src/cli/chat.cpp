@@ -42,7 +42,7 @@ void add_chat_command(CLI::App& app) {
     };
     start();
     ThreadPool pool(threads);
-    engine::Session session(*m, *tok, o->gen.ctx, pool);
+    engine::Session session(*m, *tok, o->gen.ctx, pool, o->gen.kv_type);
     const bool interactive = isatty(STDIN_FILENO);
     if (interactive)
       std::fprintf(stderr, "chat with %s (%s template). /reset starts over, Ctrl-D leaves.\n", o->model.c_str(),

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/kv_type_flag.h"
 #include "cli/text_io.h"
 #include "model/model.h"
 #include "model/transformer.h"
@@ -52,6 +53,7 @@ void add_logits_command(CLI::App& app) {
     int greedy = 0;
     int threads = 0;
     int64_t ctx = 0;
+    kernels::KvType kv_type = kernels::KvType::F32;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("logits", "Write the logits of one batched evaluation");
@@ -61,6 +63,7 @@ void add_logits_command(CLI::App& app) {
   cmd->add_option("--greedy", o->greedy, "Then generate N tokens greedily, one at a time; prints a JSON array");
   cmd->add_option("--threads,-t", o->threads, "Threads (default: all cores)");
   cmd->add_option("--ctx", o->ctx, "Context size (default: just what the evaluation needs)");
+  add_kv_type_flag(cmd, o->kv_type);
   cmd->callback([o] {
     const std::vector<int32_t> tokens = parse_tokens(o->tokens);
     if (o->greedy < 0) throw Error("--greedy must not be negative");
@@ -72,7 +75,7 @@ void add_logits_command(CLI::App& app) {
                   std::to_string(o->greedy) + " needs " + std::to_string(need) +
                   " positions, but --ctx is " + std::to_string(n_ctx));
     ThreadPool pool(resolve_threads(o->threads));
-    model::Transformer tf(*model, n_ctx, 1, pool);
+    model::Transformer tf(*model, n_ctx, 1, pool, model::Transformer::kDefaultMaxBatch, o->kv_type);
     const int64_t n_vocab = model->config().n_vocab;
     std::span<const float> logits = tf.forward(tokens, 0, true);
     {

@@ -32,7 +32,7 @@ void add_run_command(CLI::App& app) {
     const LoadedModel lm = load_with_tokenizer(o->model, threads);
     const auto ids = lm.tokenizer->encode(prompt, true, !o->no_parse_special);
     ThreadPool pool(threads);
-    engine::Session session(*lm.model, *lm.tokenizer, o->gen.ctx, pool);
+    engine::Session session(*lm.model, *lm.tokenizer, o->gen.ctx, pool, o->gen.kv_type);
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     auto r = session.generate(ids, o->gen.options, stream_to_stdout);
     std::printf("\n");

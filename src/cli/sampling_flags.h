@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/kv_type_flag.h"
 #include "engine/session.h"
 
 namespace rightsize::cli {
@@ -13,6 +14,7 @@ struct GenerationFlags {
   std::string json_schema_file;  // JSON Schema
   int64_t ctx = 4096;
   int threads = 0;
+  kernels::KvType kv_type = kernels::KvType::F32;
 };
 
 inline void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
@@ -30,6 +32,7 @@ inline void add_generation_flags(CLI::App* cmd, GenerationFlags& f) {
   cmd->add_option("--stop", f.options.stop, "Stop string (repeatable)");
   cmd->add_option("-c,--ctx", f.ctx, "Context size in tokens")->capture_default_str();
   cmd->add_option("-t,--threads", f.threads, "Threads (default: all cores)");
+  add_kv_type_flag(cmd, f.kv_type);
   cmd->add_option("--grammar", f.grammar_file, "Constrain the output to a GBNF grammar (file)");
   cmd->add_option("--json-schema", f.json_schema_file, "Constrain the output to JSON valid against a JSON Schema (file)")
       ->excludes("--grammar");

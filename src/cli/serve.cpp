@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/kv_type_flag.h"
 #include "cli/text_io.h"
 #include "server/server.h"
 
@@ -30,6 +31,7 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 100000));
   cmd->add_option("--batch", o->server.engine.step_tokens, "Tokens per forward step at most (decode + prompt chunks)")
       ->capture_default_str()->check(CLI::Range(1, 4096));
+  add_kv_type_flag(cmd, o->server.engine.kv_type);
   cmd->add_option("-t,--threads", o->server.threads, "Compute threads (default: all cores)");
   cmd->add_option("--http-threads", o->server.http_threads, "Connection threads (default: from --parallel and --queue)");
   cmd->callback([o] {

@@ -116,7 +116,7 @@ BatchEngine::BatchEngine(const model::Model& model, const tokenizer::Tokenizer& 
       options_(options),
       pool_(pool),
       transformer_(model, options.n_ctx, options.n_slots, pool,
-                   std::min<int64_t>(options.step_tokens, model::Transformer::kDefaultMaxBatch)),
+                   std::min<int64_t>(options.step_tokens, model::Transformer::kDefaultMaxBatch), options.kv_type),
       n_vocab_(model.config().n_vocab),
       slots_(static_cast<size_t>(options.n_slots)) {
   RS_CHECK(options.n_slots > 0 && options.n_ctx > 0 && options.step_tokens > 0 && options.max_queue >= 0);

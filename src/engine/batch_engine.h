@@ -29,6 +29,7 @@ struct EngineOptions {
   int n_slots = 4;            // sequences decoded together
   int max_queue = 64;         // requests that may wait for slots; more are refused
   int64_t step_tokens = 256;  // tokens per forward at most (decode tokens + prefill chunks)
+  model::KvType kv_type = model::KvType::F32;  // KV cache storage (f16/q8_0 trade accuracy for memory)
   // Held during each forward, so that engines of several models can share one thread pool.
   std::mutex* compute_lock = nullptr;
 };

@@ -21,8 +21,9 @@ const char* finish_reason_name(FinishReason r) {
 }
 
 Session::Session(const model::Model& model, const tokenizer::Tokenizer& tokenizer, int64_t n_ctx,
-                 ThreadPool& pool)
-    : tokenizer_(tokenizer), transformer_(model, n_ctx, 1, pool) {}
+                 ThreadPool& pool, model::KvType kv_type)
+    : tokenizer_(tokenizer),
+      transformer_(model, n_ctx, 1, pool, model::Transformer::kDefaultMaxBatch, kv_type) {}
 
 GenerateResult Session::generate(std::span<const int32_t> prompt, const GenerateOptions& options,
                                  const TextCallback& on_text) {

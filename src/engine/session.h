@@ -47,7 +47,7 @@ using TextCallback = std::function<bool(std::string_view)>;
 class Session {
  public:
   Session(const model::Model& model, const tokenizer::Tokenizer& tokenizer, int64_t n_ctx,
-          ThreadPool& pool);
+          ThreadPool& pool, model::KvType kv_type = model::KvType::F32);
 
   // Raises Error when the prompt is empty or does not fit the context (with the numbers).
   GenerateResult generate(std::span<const int32_t> prompt, const GenerateOptions& options,

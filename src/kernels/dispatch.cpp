@@ -5,10 +5,6 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include <cmath>
-
-#include "kernels/ops.h"
-
 HWY_BEFORE_NAMESPACE();
 namespace rightsize::kernels {
 namespace HWY_NAMESPACE {
@@ -38,51 +34,6 @@ void AxpyF32(int64_t n, float a, const float* HWY_RESTRICT x, float* HWY_RESTRIC
   int64_t i = 0;
   for (; i + lanes <= n; i += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + i), hn::LoadU(d, y + i)), d, y + i);
   for (; i < n; ++i) y[i] += a * x[i];
-}
-
-// One query head against `count` cached positions (see dispatch.h).
-void AttendHead(const float* HWY_RESTRICT q, const float* HWY_RESTRICT k, const float* HWY_RESTRICT v,
-                int64_t stride, int64_t capacity, int64_t first, int64_t count, int64_t head_dim,
-                float scale, float softcap, float* HWY_RESTRICT scores, float* HWY_RESTRICT out) {
-  const hn::ScalableTag<float> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  const bool vector_rows = head_dim % lanes == 0;
-  int64_t slot = first % capacity;
-  for (int64_t j = 0; j < count; ++j) {
-    const float* key = k + slot * stride;
-    float s;
-    if (vector_rows) {
-      auto acc0 = hn::Zero(d), acc1 = hn::Zero(d);
-      int64_t i = 0;
-      for (; i + 2 * lanes <= head_dim; i += 2 * lanes) {
-        acc0 = hn::MulAdd(hn::LoadU(d, q + i), hn::LoadU(d, key + i), acc0);
-        acc1 = hn::MulAdd(hn::LoadU(d, q + i + lanes), hn::LoadU(d, key + i + lanes), acc1);
-      }
-      if (i < head_dim) acc0 = hn::MulAdd(hn::LoadU(d, q + i), hn::LoadU(d, key + i), acc0);
-      s = hn::GetLane(hn::SumOfLanes(d, hn::Add(acc0, acc1)));
-    } else {
-      s = DotF32(head_dim, q, key);
-    }
-    s *= scale;
-    if (softcap > 0.0f) s = softcap * std::tanh(s / softcap);
-    scores[j] = s;
-    if (++slot == capacity) slot = 0;
-  }
-  softmax(scores, count);
-  for (int64_t i = 0; i < head_dim; ++i) out[i] = 0.0f;
-  slot = first % capacity;
-  for (int64_t j = 0; j < count; ++j) {
-    const float* val = v + slot * stride;
-    const float p = scores[j];
-    if (vector_rows) {
-      const auto vp = hn::Set(d, p);
-      for (int64_t i = 0; i < head_dim; i += lanes)
-        hn::StoreU(hn::MulAdd(vp, hn::LoadU(d, val + i), hn::LoadU(d, out + i)), d, out + i);
-    } else {
-      AxpyF32(head_dim, p, val, out);
-    }
-    if (++slot == capacity) slot = 0;
-  }
 }
 
 // The traits-table signature: one F32 row with one F32 activation row.
@@ -138,7 +89,6 @@ namespace rightsize::kernels {
 
 HWY_EXPORT(DotF32);
 HWY_EXPORT(AxpyF32);
-HWY_EXPORT(AttendHead);
 HWY_EXPORT(VecDotF16);
 HWY_EXPORT(VecDotBF16);
 HWY_EXPORT(VecDotF32);
@@ -150,13 +100,6 @@ float dot_f32(int64_t n, const float* a, const float* b) {
 
 void axpy_f32(int64_t n, float a, const float* x, float* y) {
   HWY_DYNAMIC_DISPATCH(AxpyF32)(n, a, x, y);
-}
-
-void attend_head(const float* q, const float* k, const float* v, int64_t stride, int64_t capacity,
-                 int64_t first, int64_t count, int64_t head_dim, float scale, float softcap,
-                 float* scores, float* out) {
-  HWY_DYNAMIC_DISPATCH(AttendHead)(q, k, v, stride, capacity, first, count, head_dim, scale, softcap,
-                                   scores, out);
 }
 
 namespace {

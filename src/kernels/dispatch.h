@@ -19,13 +19,4 @@ std::string simd_target_name();
 float dot_f32(int64_t n, const float* a, const float* b);
 void axpy_f32(int64_t n, float a, const float* x, float* y);  // y += a * x
 
-// Attention of one query head over `count` cached positions:
-//   out = softmax_j(cap(q . k_j * scale)) . v_j
-// Position j's key is at k + slot * stride (its value at v + slot * stride), slot = (first + j)
-// mod capacity: a plain array when capacity covers everything, a ring for windowed layers.
-// softcap 0 = none; scores is scratch of count floats.
-void attend_head(const float* q, const float* k, const float* v, int64_t stride, int64_t capacity,
-                 int64_t first, int64_t count, int64_t head_dim, float scale, float softcap,
-                 float* scores, float* out);
-
 }  // namespace rightsize::kernels

@@ -36,12 +36,13 @@ double ThroughputResult::stddev() const {
   return std::sqrt(s / static_cast<double>(tokens_per_s.size() - 1));
 }
 
-ThroughputResult measure_prompt(const Model& model, int64_t n_prompt, int repetitions, ThreadPool& pool) {
+ThroughputResult measure_prompt(const Model& model, int64_t n_prompt, int repetitions, ThreadPool& pool,
+                                KvType kv_type) {
   ThroughputResult r;
   r.test = "pp" + std::to_string(n_prompt);
   r.n_tokens = n_prompt;
   const auto tokens = random_tokens(n_prompt, model.config().n_vocab, 1);
-  Transformer tf(model, n_prompt, 1, pool);
+  Transformer tf(model, n_prompt, 1, pool, Transformer::kDefaultMaxBatch, kv_type);
   for (int rep = -1; rep < repetitions; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
     tf.forward(tokens, 0, false);
@@ -51,12 +52,13 @@ ThroughputResult measure_prompt(const Model& model, int64_t n_prompt, int repeti
   return r;
 }
 
-ThroughputResult measure_generation(const Model& model, int64_t n_gen, int repetitions, ThreadPool& pool) {
+ThroughputResult measure_generation(const Model& model, int64_t n_gen, int repetitions, ThreadPool& pool,
+                                    KvType kv_type) {
   ThroughputResult r;
   r.test = "tg" + std::to_string(n_gen);
   r.n_tokens = n_gen;
   const auto tokens = random_tokens(n_gen, model.config().n_vocab, 2);
-  Transformer tf(model, n_gen, 1, pool);
+  Transformer tf(model, n_gen, 1, pool, Transformer::kDefaultMaxBatch, kv_type);
   for (int rep = -1; rep < repetitions; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < n_gen; ++i) {

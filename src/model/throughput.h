@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kv_cache.h"
 #include "model/model.h"
 #include "util/thread_pool.h"
 
@@ -20,8 +21,10 @@ struct ThroughputResult {
 };
 
 // Prompt processing: n_prompt random tokens evaluated as one batch from an empty cache.
-ThroughputResult measure_prompt(const Model& model, int64_t n_prompt, int repetitions, ThreadPool& pool);
+ThroughputResult measure_prompt(const Model& model, int64_t n_prompt, int repetitions, ThreadPool& pool,
+                                KvType kv_type = KvType::F32);
 // Text generation: n_gen tokens generated one at a time from an empty cache.
-ThroughputResult measure_generation(const Model& model, int64_t n_gen, int repetitions, ThreadPool& pool);
+ThroughputResult measure_generation(const Model& model, int64_t n_gen, int repetitions, ThreadPool& pool,
+                                    KvType kv_type = KvType::F32);
 
 }  // namespace rightsize::model

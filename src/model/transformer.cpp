@@ -20,14 +20,13 @@ namespace rightsize::model {
 using kernels::matmul;
 
 Transformer::Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool,
-                         int64_t max_batch)
+                         int64_t max_batch, KvType kv_type)
     : config_(model.config()),
       w_(model.weights()),
       pool_(pool),
       max_batch_(max_batch),
-      kv_(model.config(), n_ctx, n_seq, max_batch) {
-  scores_.resize(static_cast<size_t>(pool.size() * n_ctx));
-}
+      kv_(model.config(), n_ctx, n_seq, max_batch, kv_type),
+      attn_scratch_(static_cast<size_t>(pool.size())) {}
 
 void Transformer::resize_scratch(int64_t n) {
   if (n <= capacity_) return;
@@ -154,8 +153,7 @@ void Transformer::forward_chunk(std::span<const BatchToken> batch) {
       kernels::rope_apply(q_.data() + i * nq, c.n_head, c.head_dim, c.n_rot, c.rope_type, cs);
       kernels::rope_apply(k_.data() + i * nk, c.n_head_kv, c.head_dim, c.n_rot, c.rope_type, cs);
       const BatchToken& b = batch[static_cast<size_t>(i)];
-      std::memcpy(kv_.k(il, b.seq, b.pos), k_.data() + i * nk, sizeof(float) * static_cast<size_t>(nk));
-      std::memcpy(kv_.v(il, b.seq, b.pos), v_.data() + i * nv, sizeof(float) * static_cast<size_t>(nv));
+      kv_.store(il, b.seq, b.pos, k_.data() + i * nk, v_.data() + i * nv);
     }
     attention(il, batch);
     matmul(l.wo, attn_.data(), n, o_.data(), pool_, mm_);
@@ -218,33 +216,45 @@ void Transformer::attention(int64_t il, std::span<const BatchToken> batch) {
   const ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(batch.size());
   const int64_t group = c.n_head / c.n_head_kv;
-  const float scale = c.kq_scale();
-  const bool windowed = c.layer_uses_window(il);
   const int64_t nq = c.n_embd_q();
   const int64_t hd = c.head_dim;
-  // One work item per (token, head).
+  const kernels::AttentionShape shape{hd, group, c.kq_scale(), c.attn_softcap,
+                                      c.layer_uses_window(il) ? c.sliding_window : 0};
+  // Query blocks: runs of consecutive positions of one sequence, cut so that a block has about
+  // kRows query rows (positions x group heads). Each K/V row is then converted and loaded once
+  // per block for all of them; more rows would spill the kernel's transposed tiles out of L1/L2.
+  constexpr int64_t kRows = 64;
+  const int64_t max_q = std::max<int64_t>(1, kRows / group);
+  query_blocks_.clear();
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i + 1;
+    while (j < n && j - i < max_q && batch[static_cast<size_t>(j)].seq == batch[static_cast<size_t>(i)].seq &&
+           batch[static_cast<size_t>(j)].pos == batch[static_cast<size_t>(j - 1)].pos + 1)
+      ++j;
+    query_blocks_.push_back({i, j - i});
+    i = j;
+  }
+  const int64_t n_blocks = static_cast<int64_t>(query_blocks_.size());
+  // Items are KV-head major, so the blocks one thread takes in a row share that head's rows
+  // in its cache.
   auto work = [&](int64_t begin, int64_t end, int thread) {
-    float* scores = scores_.data() + static_cast<int64_t>(thread) * kv_.n_ctx();
+    std::vector<float>& scratch = attn_scratch_[static_cast<size_t>(thread)];
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t i = item / c.n_head;
-      const int64_t h = item % c.n_head;
-      const int64_t hkv = h / group;
-      const BatchToken& b = batch[static_cast<size_t>(i)];
-      const float* q = q_.data() + i * nq + h * hd;
-      const int64_t first = windowed ? std::max<int64_t>(0, b.pos - c.sliding_window + 1) : 0;
-      const int64_t count = b.pos - first + 1;
-      kernels::attend_head(q, kv_.k(il, b.seq, 0) + hkv * hd, kv_.v(il, b.seq, 0) + hkv * hd,
-                           kv_.k_row(), kv_.capacity(il), first, count, hd, scale, c.attn_softcap,
-                           scores, attn_.data() + i * nq + h * hd);
+      const int64_t hkv = item / n_blocks;
+      const QueryBlock& qb = query_blocks_[static_cast<size_t>(item % n_blocks)];
+      const BatchToken& b = batch[static_cast<size_t>(qb.first)];
+      const int64_t at = qb.first * nq + hkv * group * hd;
+      kernels::attend_group(shape, kv_.head_view(il, b.seq, hkv), b.pos, qb.count, q_.data() + at, nq,
+                            attn_.data() + at, nq, scratch);
     }
   };
   // Short contexts are a few microseconds of work: not worth waking the pool.
   int64_t macs = 0;
   for (const BatchToken& b : batch) macs += (b.pos + 1) * c.n_head * hd * 2;
   if (macs < (int64_t{1} << 17)) {
-    work(0, n * c.n_head, 0);
+    work(0, n_blocks * c.n_head_kv, 0);
   } else {
-    pool_.parallel_for(n * c.n_head, work);
+    pool_.parallel_for(n_blocks * c.n_head_kv, work);
   }
 }
 

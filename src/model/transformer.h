@@ -27,8 +27,9 @@ class Transformer {
   // Sizes the KV cache for n_ctx positions in each of n_seq sequence slots. A batch is
   // evaluated in chunks of at most max_batch tokens, which bounds the activation memory.
   static constexpr int64_t kDefaultMaxBatch = 512;
+  // kv_type: how keys and values are stored (F32 unless memory or long contexts call for less).
   Transformer(const Model& model, int64_t n_ctx, int n_seq, ThreadPool& pool,
-              int64_t max_batch = kDefaultMaxBatch);
+              int64_t max_batch = kDefaultMaxBatch, KvType kv_type = KvType::F32);
 
   // Evaluates the batch; returns the logits of the tokens that asked for them, in batch
   // order, n_vocab floats each. A token attends to positions 0..pos of its own sequence,
@@ -77,7 +78,12 @@ class Transformer {
   std::vector<float> up_;     // [n_tokens, n_ff]
   std::vector<float> act_;    // [n_tokens, n_ff]
   std::vector<float> rope_;   // per-token cos/sin table [n_tokens, n_rot]
-  std::vector<float> scores_; // per-thread attention scores [n_threads, n_ctx]
+  std::vector<std::vector<float>> attn_scratch_;  // per-thread scratch of the attention kernel
+  struct QueryBlock {
+    int64_t first;  // batch index of the first query
+    int64_t count;  // consecutive positions of one sequence
+  };
+  std::vector<QueryBlock> query_blocks_;
   std::vector<float> out_h_;  // final-normed rows that want logits [n_out, n_embd]
   std::vector<float> logits_; // [n_out, n_vocab]
   std::vector<BatchToken> single_seq_batch_;  // the batch built by the one-sequence forward()

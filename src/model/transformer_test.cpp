@@ -12,6 +12,7 @@
 #include "model/random_model.h"
 #include "util/error.h"
 #include <algorithm>
+#include <cstdio>
 
 namespace rightsize::model {
 namespace {
@@ -260,8 +261,11 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 // A sequence continued from positions copied out of another slot computes what it would have
-// from its own evaluation; a sliding-window ring refuses reuse once it has been overwritten.
-TEST(Transformer, CopiedPrefixContinuesLikeItsOwn) {
+// from its own evaluation, in every KV storage type (rows are copied as stored bytes); a
+// sliding-window ring refuses reuse once it has been overwritten.
+class CopiedPrefix : public ::testing::TestWithParam<KvType> {};
+
+TEST_P(CopiedPrefix, ContinuesLikeItsOwn) {
   RandomModelSpec spec = default_spec("gemma2");
   spec.config.n_vocab = 300;
   spec.config.n_embd = 64;
@@ -271,7 +275,8 @@ TEST(Transformer, CopiedPrefixContinuesLikeItsOwn) {
   spec.config.n_ff = 64;
   spec.config.n_layer = 2;
   spec.config.sliding_window = 4;
-  const auto path = std::filesystem::temp_directory_path() / "rs_copy_prefix.gguf";
+  const auto path = std::filesystem::temp_directory_path() /
+                    (std::string("rs_copy_prefix_") + kernels::kv_type_name(GetParam()) + ".gguf");
   write_random_model(spec, path.string());
   auto m = Model::load(path.string());
   std::filesystem::remove(path);
@@ -279,11 +284,21 @@ TEST(Transformer, CopiedPrefixContinuesLikeItsOwn) {
   const std::vector<int32_t> a = {1, 17, 250, 3, 99, 42, 7, 298, 150, 64, 5, 77};
   const std::vector<int32_t> tail = {11, 12, 13};
   // max_batch 3: rings of 4 + 3 - 1 = 6 cells.
-  Transformer tf(*m, 32, 3, pool, 3);
+  Transformer tf(*m, 32, 3, pool, 3, GetParam());
+  EXPECT_EQ(tf.kv_cache().type(), GetParam());
   tf.forward(a, 0, false, 0);
   // Continue slot 0's first 10 positions in slot 1: 12 - 10 <= max_batch, so reusable.
   ASSERT_EQ(tf.kv_cache().reusable_prefix(12, 10), 10);
   tf.copy_prefix(0, 1, 10, 12);
+  // The copied rows are the stored ones, bit for bit.
+  const int64_t row = m->config().n_embd_k();
+  std::vector<float> k0(static_cast<size_t>(row)), v0 = k0, k1 = k0, v1 = k0;
+  for (int64_t pos : {0, 6, 9}) {
+    tf.kv_cache().load(0, 0, pos, k0.data(), v0.data());
+    tf.kv_cache().load(0, 1, pos, k1.data(), v1.data());
+    EXPECT_EQ(k0, k1) << "layer 0 position " << pos;
+    EXPECT_EQ(v0, v1) << "layer 0 position " << pos;
+  }
   const auto got_span = tf.forward(tail, 10, true, 1);
   const std::vector<float> got(got_span.begin(), got_span.end());
   std::vector<int32_t> whole(a.begin(), a.begin() + 10);
@@ -295,6 +310,103 @@ TEST(Transformer, CopiedPrefixContinuesLikeItsOwn) {
   // Going back 8 positions from 12 needs cells the 6-cell ring has overwritten.
   EXPECT_EQ(tf.kv_cache().reusable_prefix(12, 4), 0);
   EXPECT_EQ(tf.kv_cache().reusable_prefix(6, 2), 2);  // nothing overwritten yet
+}
+
+INSTANTIATE_TEST_SUITE_P(KvTypes, CopiedPrefix, ::testing::Values(KvType::F32, KvType::F16, KvType::Q8_0),
+                         [](const auto& info) { return std::string(kernels::kv_type_name(info.param)); });
+
+// Keys and values stored in half precision or 8 bits against single precision, on the same
+// random model and tokens, prefilled in chunks (windowed rings wrap) and then decoded.
+// F16 rounds each element to 11 significant bits (relative 2^-12), Q8_0 to amax/254 of its
+// block of 32 (about 1% of a typical element); through two layers of a random model that
+// moves the logits by about that fraction of their spread: measured 7.7e-4 (F16) and 2.1e-2
+// (Q8_0) for llama, less for gemma2 whose soft-cap flattens the scores. The bounds leave 3-4x
+// margin; a wrong row or block (a bug) moves the logits by the order of their spread.
+struct KvCase {
+  std::string arch;
+  KvType type;
+  double tol;  // max abs logit difference from F32 KV, / rms of the logits
+};
+class KvStorage : public ::testing::TestWithParam<KvCase> {};
+
+TEST_P(KvStorage, LogitsStayCloseToSinglePrecision) {
+  const KvCase& tc = GetParam();
+  RandomModelSpec spec = default_spec(tc.arch);
+  spec.config.n_vocab = 300;
+  spec.config.n_embd = 256;
+  spec.config.n_ff = 512;
+  spec.config.n_head = 4;
+  spec.config.n_head_kv = 1;  // one group of 4
+  spec.config.head_dim = spec.config.head_dim_v = spec.config.n_rot = 64;
+  spec.config.n_layer = 2;
+  if (tc.arch == "gemma2") {
+    spec.config.sliding_window = 16;
+    spec.config.attn_softcap = 5.0f;
+  }
+  spec.seed = 11;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rs_kv_" + tc.arch + "_" + kernels::kv_type_name(tc.type) + ".gguf");
+  write_random_model(spec, path.string());
+  auto m = Model::load(path.string());
+  std::filesystem::remove(path);
+  std::vector<int32_t> tokens(70);
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 37 + 5) % 300);
+  ThreadPool pool(2);
+  auto run = [&](KvType type) {
+    Transformer tf(*m, 80, 1, pool, 24, type);
+    const auto prefill = tf.forward(std::span(tokens).first(60), 0, true);
+    std::vector<float> out(prefill.begin(), prefill.end());
+    for (size_t t = 60; t < tokens.size(); ++t) {
+      const int32_t one[1] = {tokens[t]};
+      const auto row = tf.forward(one, static_cast<int32_t>(t), false);
+      out.insert(out.end(), row.begin(), row.end());
+    }
+    return out;
+  };
+  const std::vector<float> want = run(KvType::F32);
+  const std::vector<float> got = run(tc.type);
+  ASSERT_EQ(got.size(), want.size());
+  double ss = 0, worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    ss += double(want[i]) * want[i];
+    worst = std::max(worst, std::fabs(double(got[i]) - want[i]));
+  }
+  const double rms = std::sqrt(ss / static_cast<double>(want.size()));
+  EXPECT_LE(worst / rms, tc.tol) << kernels::kv_type_name(tc.type) << " KV vs F32 (logit rms " << rms << ")";
+  EXPECT_GT(worst, 0.0) << "the storage type made no difference at all";
+  std::printf("[ %s %s KV: max |logit - F32| / rms = %.2e ]\n", tc.arch.c_str(), kernels::kv_type_name(tc.type),
+              worst / rms);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, KvStorage,
+                         ::testing::Values(KvCase{"llama", KvType::F16, 3e-3}, KvCase{"llama", KvType::Q8_0, 6e-2},
+                                           KvCase{"gemma2", KvType::F16, 3e-3},
+                                           KvCase{"gemma2", KvType::Q8_0, 6e-2}),
+                         [](const auto& info) {
+                           return info.param.arch + "_" + kernels::kv_type_name(info.param.type);
+                         });
+
+TEST(Transformer, Q8_0KvCacheNeedsHeadSizesInBlocksOf32) {
+  RandomModelSpec spec = default_spec("llama");
+  spec.config.n_vocab = 300;
+  spec.config.n_embd = 80;
+  spec.config.n_head = 2;
+  spec.config.n_head_kv = 1;
+  spec.config.head_dim = spec.config.head_dim_v = spec.config.n_rot = 40;
+  spec.config.n_ff = 64;
+  spec.config.n_layer = 1;
+  const auto path = std::filesystem::temp_directory_path() / "rs_kv_q8_head40.gguf";
+  write_random_model(spec, path.string());
+  auto m = Model::load(path.string());
+  std::filesystem::remove(path);
+  ThreadPool pool(1);
+  try {
+    Transformer tf(*m, 8, 1, pool, 8, KvType::Q8_0);
+    FAIL() << "a Q8_0 cache was built for head size 40";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("multiple of 32"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(Transformer(*m, 8, 1, pool, 8, KvType::F16));
 }
 
 TEST(Transformer, RejectsOutOfRangeTokensAndPositions) {
