@@ -240,6 +240,7 @@ struct IsaEntry {
 constexpr IsaEntry kIsas[] = {{"avx512-vnni", packed_kernel_avx512_vnni},
                               {"avx-vnni", packed_kernel_avx_vnni},
                               {"avx2", packed_kernel_avx2},
+                              {"neon-dotprod", packed_kernel_neon_dotprod},
                               {"scalar", packed_kernel_scalar}};
 
 const IsaEntry* find_isa(std::string_view name) {

@@ -91,7 +91,7 @@ PackedKernelFn packed_kernel_scalar(QuantType type);
 PackedKernelFn packed_kernel(QuantType type);
 
 // ISAs with packed kernels that this CPU runs, best first, "scalar" last: some of
-// "avx512-vnni", "avx-vnni", "avx2", then "scalar".
+// "avx512-vnni", "avx-vnni", "avx2" (x86-64) or "neon-dotprod" (AArch64), then "scalar".
 std::vector<std::string> packed_kernel_isas();
 // The kernel of one of those ISAs for a type, or null where it has none.
 PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa);

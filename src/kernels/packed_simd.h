@@ -9,5 +9,6 @@ namespace rightsize::kernels {
 PackedKernelFn packed_kernel_avx512_vnni(QuantType type);  // AVX-512 F/BW/VL/DQ + VNNI
 PackedKernelFn packed_kernel_avx_vnni(QuantType type);     // AVX2 + FMA + F16C + AVX-VNNI
 PackedKernelFn packed_kernel_avx2(QuantType type);         // AVX2 + FMA + F16C
+PackedKernelFn packed_kernel_neon_dotprod(QuantType type);  // AArch64 ASIMD + dot product (sdot)
 
 }  // namespace rightsize::kernels
