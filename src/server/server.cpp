@@ -177,7 +177,12 @@ Server::Server(ServerOptions options, const std::vector<std::string>& model_path
   });
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // The engines run forward passes on pool_, which is declared after ctx_ and so would be
+  // destroyed first: an engine still finishing a step would then wait for workers that have
+  // exited. Stop the engines while the pool is alive.
+  for (auto& m : ctx_.models) m->engine.reset();
+}
 
 int Server::bind() {
   const ServerOptions& o = ctx_.options;
