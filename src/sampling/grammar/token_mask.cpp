@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace rightsize::sampling::grammar {
@@ -19,6 +20,10 @@ constexpr size_t kMaxDfaNodes = size_t{1} << 21;
 constexpr size_t kMaxDfaSets = 20000;
 constexpr size_t kMaxFragmentBytes = size_t{256} << 20;
 constexpr uint32_t kNoPos = UINT32_MAX;
+constexpr uint8_t kLoopUnknown = 0, kLoopNone = 1, kLoopSome = 2;
+// A set's loop bytes cost up to 256 transitions; look for them only where a subtree this large
+// could be skipped.
+constexpr uint32_t kLoopWorthNodes = 64;
 
 inline void set_bit(std::vector<uint64_t>& bits, int32_t id) {
   bits[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
@@ -54,6 +59,7 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
   });
   auto& trie = v->trie_;
   trie.push_back({0, 0, 0, 0, 0});
+  v->subtree_tokens_.push_back(0);
   std::vector<uint32_t> path{0};  // path[d]: the node at depth d
   const std::string* prev = nullptr;
   for (int32_t id : text_ids) {
@@ -71,6 +77,8 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     for (size_t j = common; j < p.size(); ++j) {
       path.push_back(static_cast<uint32_t>(trie.size()));
       trie.push_back({0, 0, 0, static_cast<uint16_t>(j + 1), static_cast<uint8_t>(p[j])});
+      // A new node's tokens, then its descendants', are the next ones added (preorder).
+      v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
     }
     VocabIndex::Node& node = trie[path.back()];
     if (node.tok_end == node.tok_begin) node.tok_begin = node.tok_end =
@@ -80,6 +88,27 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     prev = &p;
   }
   for (uint32_t node : path) trie[node].end = static_cast<uint32_t>(trie.size());
+  v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
+  // Bytes below each node, children before parents (reverse preorder); few distinct sets.
+  struct ByteSetHash {
+    size_t operator()(const ByteSet& s) const {
+      return static_cast<size_t>((s[0] * 31 + s[1]) * 0x9E3779B97F4A7C15ull ^ (s[2] * 7 + s[3]));
+    }
+  };
+  std::unordered_map<ByteSet, uint32_t, ByteSetHash> below_ids;
+  v->bytes_below_.assign(trie.size(), 0);
+  for (size_t i = trie.size(); i-- > 0;) {
+    ByteSet below{};
+    for (uint32_t c = static_cast<uint32_t>(i) + 1; c < trie[i].end; c = trie[c].end) {
+      const ByteSet& sub = v->byte_sets_below_[v->bytes_below_[c]];
+      for (int w = 0; w < 4; ++w) below[w] |= sub[w];
+      below[trie[c].byte >> 6] |= uint64_t{1} << (trie[c].byte & 63);
+    }
+    auto [it, inserted] =
+        below_ids.try_emplace(below, static_cast<uint32_t>(v->byte_sets_below_.size()));
+    if (inserted) v->byte_sets_below_.push_back(below);
+    v->bytes_below_[i] = it->second;
+  }
   for (const auto& node : trie) v->max_piece_length_ = std::max<size_t>(v->max_piece_length_, node.depth);
   v->pieces_ = std::move(pieces);
   v->special_ = std::move(special);
@@ -111,6 +140,8 @@ void TokenConstraint::reset_dfa() {
   set_begin_.assign(1, 0);
   set_first_.clear();
   set_can_end_.clear();
+  set_loop_state_.clear();
+  set_loop_.clear();
   set_ids_.clear();
   transitions_.clear();
   RS_CHECK(intern_set({}) == 0);  // set 0: dead
@@ -179,6 +210,8 @@ uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members) {
     set_begin_.push_back(static_cast<uint32_t>(set_data_.size()));
     set_first_.push_back(first);
     set_can_end_.push_back(!members.empty() && members[0] == 0);
+    set_loop_state_.push_back(members.empty() ? kLoopNone : kLoopUnknown);
+    set_loop_.push_back({});
     transitions_.resize(set_first_.size() * 256, -1);
   }
   return it->second;
@@ -209,6 +242,19 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
   return next_set;
 }
 
+void TokenConstraint::find_loop(uint32_t set) {
+  const ByteSet first = set_first_[set];  // a copy: transition() may grow the vectors
+  ByteSet loop{};
+  for (int b = 0; b < 256; ++b) {
+    if (byteset_has(first, static_cast<uint8_t>(b)) &&
+        transition(set, static_cast<uint8_t>(b)) == set) {
+      loop[b >> 6] |= uint64_t{1} << (b & 63);
+    }
+  }
+  set_loop_[set] = loop;
+  set_loop_state_[set] = any_byte(loop) ? kLoopSome : kLoopNone;
+}
+
 // Sets the bits of every token in the trie subtree at `root` that the stacks in `set` (the state
 // after the root's own byte) accept. With `ends`, also lists the nodes right after a point where
 // the stacks can all be done. The subtree is scanned in preorder, which is memory order, keeping
@@ -237,6 +283,23 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
       continue;
     }
     depth_state_[node.depth] = next;
+    // A loop state whose loop bytes cover everything below this node stays in itself down the
+    // whole subtree: every token there is allowed (and, when it cannot end, nothing is an entry).
+    const uint32_t size = node.end - i;
+    if (size > 1 && set_loop_state_[next] != kLoopNone && (ends == nullptr || !set_can_end_[next])) {
+      if (set_loop_state_[next] == kLoopUnknown && size >= kLoopWorthNodes) find_loop(next);
+      if (set_loop_state_[next] == kLoopSome) {
+        const ByteSet& below = vocab_->bytes_below(i);
+        const ByteSet& loop = set_loop_[next];
+        if (((below[0] & ~loop[0]) | (below[1] & ~loop[1]) | (below[2] & ~loop[2]) |
+             (below[3] & ~loop[3])) == 0) {
+          const uint32_t last = vocab_->subtree_tokens(node.end);
+          for (uint32_t t = vocab_->subtree_tokens(i); t < last; ++t) set_bit(allowed, tokens[t]);
+          i = node.end;
+          continue;
+        }
+      }
+    }
     for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) set_bit(allowed, tokens[t]);
     ++i;
   }

@@ -43,6 +43,13 @@ class VocabIndex {
   const std::vector<int32_t>& trie_tokens() const { return trie_tokens_; }
   size_t max_piece_length() const { return max_piece_length_; }  // over the trie's tokens
 
+  // The bytes on the edges strictly below node n (the bytes that complete its tokens). A walk in
+  // a state that every such byte maps back to itself (inside a JSON string, say) accepts the
+  // whole subtree without visiting it.
+  const ByteSet& bytes_below(uint32_t n) const { return byte_sets_below_[bytes_below_[n]]; }
+  // The tokens of node n's subtree are trie_tokens()[subtree_tokens(n), subtree_tokens(n.end)).
+  uint32_t subtree_tokens(uint32_t n) const { return subtree_tokens_[n]; }
+
  private:
   VocabIndex() = default;
 
@@ -53,6 +60,9 @@ class VocabIndex {
   std::vector<Node> trie_;
   std::vector<int32_t> trie_tokens_;
   size_t max_piece_length_ = 0;
+  std::vector<uint32_t> bytes_below_;  // by node: index into byte_sets_below_ (deduplicated)
+  std::vector<ByteSet> byte_sets_below_;
+  std::vector<uint32_t> subtree_tokens_;  // by node, plus one entry for trie_.size()
 };
 
 // The grammar state of one sequence and its token masks. Not thread-safe: one per sequence.
@@ -104,6 +114,7 @@ class TokenConstraint {
   Range advance(uint32_t node);
   uint32_t intern_set(const std::vector<uint32_t>& members);
   uint32_t transition(uint32_t set, uint8_t byte);
+  void find_loop(uint32_t set);
   const Fragment& fragment(const std::vector<uint32_t>& key);
   void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed,
             std::vector<std::pair<uint8_t, uint32_t>>* ends);
@@ -126,6 +137,9 @@ class TokenConstraint {
   std::vector<uint32_t> set_begin_;
   std::vector<ByteSet> set_first_;  // bytes some member can take
   std::vector<uint8_t> set_can_end_;  // the set holds the empty stack
+  // Bytes that lead from a set back to itself (a loop such as a string body), found lazily.
+  std::vector<uint8_t> set_loop_state_;  // kLoopUnknown, kLoopNone or kLoopSome
+  std::vector<ByteSet> set_loop_;
   std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
   std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
 

@@ -181,6 +181,22 @@ TEST(VocabIndex, TrieHoldsExactlyTheOrdinaryTokens) {
     const bool ordinary = !v.special[id] && !vocab->is_eog(id) && !v.pieces[id].empty();
     EXPECT_EQ(seen.count(id), ordinary ? 1u : 0u) << id;
   }
+  // Each node's subtree tokens and the bytes below it, against the pieces themselves.
+  for (uint32_t n = 0; n < trie.size(); ++n) {
+    std::multiset<int32_t> in_range, expected;
+    for (uint32_t t = vocab->subtree_tokens(n); t < vocab->subtree_tokens(trie[n].end); ++t) {
+      in_range.insert(vocab->trie_tokens()[t]);
+    }
+    ByteSet below{};
+    for (uint32_t m = n; m < trie[n].end; ++m) {
+      for (uint32_t t = trie[m].tok_begin; t < trie[m].tok_end; ++t) {
+        expected.insert(vocab->trie_tokens()[t]);
+      }
+      if (m > n) below[trie[m].byte >> 6] |= uint64_t{1} << (trie[m].byte & 63);
+    }
+    EXPECT_EQ(in_range, expected) << n;
+    EXPECT_EQ(vocab->bytes_below(n), below) << n;
+  }
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false}, {}), rightsize::Error);
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false, false}, {7}), rightsize::Error);
 }
