@@ -126,6 +126,8 @@ TokenConstraint::TokenConstraint(std::shared_ptr<const Grammar> grammar,
                                  std::shared_ptr<const VocabIndex> vocab)
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)), matcher_(grammar_) {
   RS_CHECK(vocab_ != nullptr);
+  // A mask looks at most one token ahead, so counts of repetitions merge beyond that.
+  horizon_ = static_cast<uint32_t>(std::max<size_t>(vocab_->max_piece_length(), 1));
   depth_state_.assign(vocab_->max_piece_length() + 2, 0);
   reset_dfa();
 }
@@ -173,16 +175,17 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node) {
     const uint32_t n = work_.back();
     work_.pop_back();
     const uint32_t top = nodes_[n].pos;
-    if (n == 0 || g.at(top).type == Element::kBytes) {
+    if (n == 0 || g.is_byte_frame(top)) {
       advanced_data_.push_back(n);
       continue;
     }
     const uint32_t parent = nodes_[n].parent;
-    const uint32_t base = g.is_end_of_sequence(top + 1) ? parent : push(top + 1, parent);
-    for (uint32_t alt : g.alternatives(g.at(top).value)) {
-      const uint32_t t = g.is_end_of_sequence(alt) ? base : push(alt, base);
+    g.expand(top, horizon_, [&](uint32_t lower, uint32_t upper) {
+      uint32_t t = parent;
+      if (lower != kNoFrame) t = push(lower, t);
+      if (upper != kNoFrame) t = push(upper, t);
       if (seen.insert(t).second) work_.push_back(t);
-    }
+    });
   }
   std::sort(advanced_data_.begin() + begin, advanced_data_.end());
   advanced_data_.erase(std::unique(advanced_data_.begin() + begin, advanced_data_.end()),
@@ -341,11 +344,16 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
   bool complete = false;
   done_.clear();
   for (size_t i = 0; i < matcher_.n_stacks(); ++i) {
-    const auto stack = matcher_.stack(i);  // bottom first
-    if (stack.empty()) {
+    stack_.assign(matcher_.stack(i).begin(), matcher_.stack(i).end());  // bottom first
+    if (stack_.empty()) {
       complete = true;
       continue;
     }
+    // Counts that the next token cannot tell apart share one cache entry.
+    for (uint32_t& frame : stack_) {
+      if (Grammar::is_counter(frame)) frame = grammar_->clamp_counter(frame, horizon_);
+    }
+    const std::vector<uint32_t>& stack = stack_;
     const size_t k = std::min(kFragmentFrames, stack.size());
     key_.assign(stack.rbegin(), stack.rbegin() + k);
     const Fragment& f = fragment(key_);

@@ -124,6 +124,7 @@ class TokenConstraint {
   std::shared_ptr<const VocabIndex> vocab_;
   Matcher matcher_;
   bool finished_ = false;  // an EOG token was accepted
+  uint32_t horizon_ = 1;   // bytes in the longest token
 
   // Hash-consed persistent stacks.
   std::vector<StackNode> nodes_;
@@ -152,6 +153,7 @@ class TokenConstraint {
   std::vector<uint32_t> depth_state_;  // walk: the set after the node at each depth on the path
   std::vector<std::pair<uint8_t, uint32_t>> ends_;
   std::vector<uint32_t> key_;
+  std::vector<uint32_t> stack_;
   std::vector<std::pair<const Fragment*, uint32_t>> done_;
 };
 
