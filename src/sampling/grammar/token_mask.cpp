@@ -18,7 +18,6 @@ constexpr size_t kFragmentFrames = 3;
 // grammar does, at the cost of recomputing transitions.
 constexpr size_t kMaxDfaNodes = size_t{1} << 21;
 constexpr size_t kMaxDfaSets = 20000;
-constexpr size_t kMaxFragmentBytes = size_t{256} << 20;
 constexpr uint32_t kNoPos = UINT32_MAX;
 constexpr uint8_t kLoopUnknown = 0, kLoopNone = 1, kLoopSome = 2;
 // A set's loop bytes cost up to 256 transitions; look for them only where a subtree this large
@@ -116,6 +115,18 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
   return v;
 }
 
+std::shared_ptr<FragmentCache> VocabIndex::fragment_cache(
+    const std::shared_ptr<const Grammar>& grammar) const {
+  std::lock_guard lock(caches_mu_);
+  std::erase_if(caches_, [](const auto& c) { return c.first.expired(); });
+  for (const auto& [g, cache] : caches_) {
+    // Same control block: the same grammar object, even if an old one had the same address.
+    if (!g.owner_before(grammar) && !grammar.owner_before(g)) return cache;
+  }
+  caches_.emplace_back(grammar, std::make_shared<FragmentCache>());
+  return caches_.back().second;
+}
+
 size_t TokenConstraint::VectorHash::operator()(const std::vector<uint32_t>& v) const {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
   for (uint32_t x : v) h = (h ^ x) * 0x100000001B3ull + (h >> 29);
@@ -127,6 +138,7 @@ TokenConstraint::TokenConstraint(std::shared_ptr<const Grammar> grammar,
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)), matcher_(grammar_) {
   RS_CHECK(vocab_ != nullptr);
   // A mask looks at most one token ahead, so counts of repetitions merge beyond that.
+  fragments_ = vocab_->fragment_cache(grammar_);
   horizon_ = static_cast<uint32_t>(std::max<size_t>(vocab_->max_piece_length(), 1));
   depth_state_.assign(vocab_->max_piece_length() + 2, 0);
   reset_dfa();
@@ -309,14 +321,13 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
 }
 
 // The cached walk of a fragment: the top frames `key` (top first) on their own.
-const TokenConstraint::Fragment& TokenConstraint::fragment(const std::vector<uint32_t>& key) {
-  auto found = fragments_.find(key);
-  if (found != fragments_.end()) return *found->second;
+std::shared_ptr<const Fragment> TokenConstraint::fragment(const std::vector<uint32_t>& key) {
+  if (auto found = fragments_->find(key)) return found;
   uint32_t node = 0;
   for (size_t i = key.size(); i-- > 0;) node = push(key[i], node);
   const uint32_t start = intern_set({node});
 
-  auto f = std::make_unique<Fragment>();
+  auto f = std::make_shared<Fragment>();
   f->accepted.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
   std::vector<std::pair<uint8_t, uint32_t>>& entries = ends_;
   entries.clear();
@@ -327,8 +338,7 @@ const TokenConstraint::Fragment& TokenConstraint::fragment(const std::vector<uin
   f->entries.resize(entries.size());
   std::array<uint32_t, 257> fill = f->entry_begin;
   for (const auto& e : entries) f->entries[fill[e.first]++] = e.second;
-  fragment_bytes_ += f->accepted.size() * 8 + f->entries.size() * 4 + key.size() * 4 + 64;
-  return *fragments_.emplace(key, std::move(f)).first->second;
+  return fragments_->insert(key, std::move(f));
 }
 
 void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
@@ -336,13 +346,10 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
   allowed.assign((static_cast<size_t>(n_vocab) + 63) / 64, 0);
   if (finished_) return;
   if (nodes_.size() > kMaxDfaNodes || set_first_.size() > kMaxDfaSets) reset_dfa();
-  if (fragment_bytes_ > kMaxFragmentBytes) {
-    fragments_.clear();
-    fragment_bytes_ = 0;
-  }
   const size_t words = allowed.size();
   bool complete = false;
   done_.clear();
+  held_.clear();
   for (size_t i = 0; i < matcher_.n_stacks(); ++i) {
     stack_.assign(matcher_.stack(i).begin(), matcher_.stack(i).end());  // bottom first
     if (stack_.empty()) {
@@ -356,7 +363,8 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
     const std::vector<uint32_t>& stack = stack_;
     const size_t k = std::min(kFragmentFrames, stack.size());
     key_.assign(stack.rbegin(), stack.rbegin() + k);
-    const Fragment& f = fragment(key_);
+    held_.push_back(fragment(key_));
+    const Fragment& f = *held_.back();
     bool ored = false;
     for (const auto& [seen, parent] : done_) ored = ored || seen == &f;
     if (!ored) {
