@@ -103,6 +103,7 @@ class GrammarBuilder {
     }
     auto it = symbols_.find(std::string(root));
     if (it == symbols_.end()) fail(0, "no rule named '" + std::string(root) + "' (the root)");
+    unroll_nullable_repetitions();
     check_left_recursion();
     return flatten(it->second);
   }
@@ -168,9 +169,17 @@ class GrammarBuilder {
     return it->second;
   }
 
+  struct PendingRepetition {
+    uint32_t rule;
+    int min, max;  // max -1: unbounded
+    size_t where;
+    std::string origin;
+    bool unrolled = false;
+  };
+
   uint32_t add_generated_rule(const std::string& origin, size_t where,
-                              std::vector<Element> body) {
-    count_elements(body.size(), where);
+                              std::vector<Element> body, bool count = true) {
+    if (count) count_elements(body.size(), where);
     const auto id = static_cast<uint32_t>(rules_.size());
     rules_.push_back(
         Rule{origin + "~" + std::to_string(id), origin, where, true, std::move(body)});
@@ -320,7 +329,32 @@ class GrammarBuilder {
               int min, int max) {
     const std::vector<Element> sym(out.begin() + last_start, out.end());
     out.resize(last_start);
-    count_elements(sym.size() * static_cast<size_t>(min), at);
+    if (max == -1 ? min < 2 : max < 2) {
+      unroll(rule, at, sym, min, max, true, out);
+      return;
+    }
+    // Counted. The limit on size still counts it as unrolled, so that the same grammars pass.
+    const size_t n_sym = sym.size();
+    const size_t optional = max == -1 ? 0 : static_cast<size_t>(max - min);
+    count_elements(n_sym * static_cast<size_t>(min) + (max == -1 ? n_sym + 3 : 0) +
+                       optional * (n_sym + 3),
+                   at);
+    uint32_t x = 0;
+    if (n_sym == 1 && sym[0].type == Element::kRuleRef) {
+      x = sym[0].value;
+    } else {
+      std::vector<Element> body = sym;
+      body.push_back({Element::kEnd, 0});
+      x = add_generated_rule(rule, at, std::move(body), false);
+    }
+    out.push_back({Element::kRepeat, static_cast<uint32_t>(repetitions_.size())});
+    repetitions_.push_back({x, min, max, at, rule});
+  }
+
+  // Appends sym repeated min..max times (max -1: no bound) to out, as copies and generated rules.
+  void unroll(const std::string& rule, size_t at, const std::vector<Element>& sym, int min,
+              int max, bool count, std::vector<Element>& out) {
+    if (count) count_elements(sym.size() * static_cast<size_t>(min), at);
     for (int i = 0; i < min; ++i) out.insert(out.end(), sym.begin(), sym.end());
     if (max == -1) {
       // r ::= sym r | (empty): a right recursion, which the matcher runs without growing stacks.
@@ -329,7 +363,7 @@ class GrammarBuilder {
       body.push_back({Element::kRuleRef, id});
       body.push_back({Element::kAlt, 0});
       body.push_back({Element::kEnd, 0});
-      RS_CHECK(add_generated_rule(rule, at, std::move(body)) == id);
+      RS_CHECK(add_generated_rule(rule, at, std::move(body), count) == id);
       out.push_back({Element::kRuleRef, id});
     } else if (max > min) {
       // Nested optionals: r1 ::= sym | (empty); r2 ::= sym r1 | (empty); ...
@@ -339,9 +373,71 @@ class GrammarBuilder {
         if (i > 0) body.push_back({Element::kRuleRef, last});
         body.push_back({Element::kAlt, 0});
         body.push_back({Element::kEnd, 0});
-        last = add_generated_rule(rule, at, std::move(body));
+        last = add_generated_rule(rule, at, std::move(body), count);
       }
       out.push_back({Element::kRuleRef, last});
+    }
+  }
+
+  // Which rules can match the empty string.
+  std::vector<bool> nullable_rules() const {
+    const size_t n = rules_.size();
+    std::vector<bool> nullable(n, false);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t r = 0; r < n; ++r) {
+        if (nullable[r]) continue;
+        bool alt_nullable = true;
+        for (const Element& e : rules_[r].body) {
+          if (e.type == Element::kAlt || e.type == Element::kEnd) {
+            if (alt_nullable) {
+              nullable[r] = true;
+              changed = true;
+              break;
+            }
+            alt_nullable = true;
+          } else if (!element_nullable(e, nullable)) {
+            alt_nullable = false;
+          }
+        }
+      }
+    }
+    return nullable;
+  }
+
+  bool element_nullable(const Element& e, const std::vector<bool>& nullable) const {
+    if (e.type == Element::kBytes) return false;
+    if (e.type == Element::kRuleRef) return nullable[e.value];
+    const PendingRepetition& rep = repetitions_[e.value];
+    return rep.min == 0 || nullable[rep.rule];
+  }
+
+  // A counter advances on every round of its symbol, and a symbol that can match nothing could
+  // run it through every count without reading a byte (thousands of stacks): such repetitions
+  // are unrolled, as before counting existed.
+  void unroll_nullable_repetitions() {
+    const std::vector<bool> nullable = nullable_rules();
+    bool any = false;
+    for (PendingRepetition& rep : repetitions_) {
+      rep.unrolled = nullable[rep.rule];
+      any = any || rep.unrolled;
+    }
+    if (!any) return;
+    const size_t n_rules = rules_.size();  // unroll() adds rules without repetitions in them
+    for (size_t r = 0; r < n_rules; ++r) {
+      std::vector<Element> body;
+      bool changed = false;
+      for (const Element& e : rules_[r].body) {
+        if (e.type == Element::kRepeat && repetitions_[e.value].unrolled) {
+          const PendingRepetition rep = repetitions_[e.value];
+          const std::vector<Element> sym{Element{Element::kRuleRef, rep.rule}};
+          unroll(rep.origin, rep.where, sym, rep.min, rep.max, false, body);
+          changed = true;
+        } else {
+          body.push_back(e);
+        }
+      }
+      if (changed) rules_[r].body = std::move(body);
     }
   }
 
@@ -501,26 +597,7 @@ class GrammarBuilder {
   // itself without consuming a byte would expand forever, so such grammars are refused.
   void check_left_recursion() {
     const size_t n = rules_.size();
-    std::vector<bool> nullable(n, false);
-    for (bool changed = true; changed;) {
-      changed = false;
-      for (size_t r = 0; r < n; ++r) {
-        if (nullable[r]) continue;
-        bool alt_nullable = true;
-        for (const Element& e : rules_[r].body) {
-          if (e.type == Element::kAlt || e.type == Element::kEnd) {
-            if (alt_nullable) {
-              nullable[r] = true;
-              changed = true;
-              break;
-            }
-            alt_nullable = true;
-          } else if (e.type == Element::kBytes || !nullable[e.value]) {
-            alt_nullable = false;
-          }
-        }
-      }
-    }
+    const std::vector<bool> nullable = nullable_rules();
     // Edges r -> s when s can come first in r; a cycle is left recursion.
     std::vector<std::vector<uint32_t>> first(n);
     for (size_t r = 0; r < n; ++r) {
@@ -530,7 +607,8 @@ class GrammarBuilder {
           blocked = false;
         } else if (!blocked) {
           if (e.type == Element::kRuleRef) first[r].push_back(e.value);
-          if (e.type == Element::kBytes || !nullable[e.value]) blocked = true;
+          if (e.type == Element::kRepeat) first[r].push_back(repetitions_[e.value].rule);
+          if (!element_nullable(e, nullable)) blocked = true;
         }
       }
     }
@@ -565,6 +643,15 @@ class GrammarBuilder {
     auto g = std::shared_ptr<Grammar>(new Grammar());
     g->root_ = root;
     g->byte_sets_ = std::move(byte_sets_);
+    uint32_t frames = 0;
+    for (const PendingRepetition& rep : repetitions_) {
+      const uint32_t max = rep.max == -1 ? kUnbounded : static_cast<uint32_t>(rep.max);
+      g->repetitions_.push_back({rep.rule, static_cast<uint32_t>(rep.min), max, frames});
+      // Counts 0..max, or 0..min when unbounded (counts stop at min). The element limit keeps
+      // the total far below kCounterFrame.
+      if (!rep.unrolled) frames += static_cast<uint32_t>(rep.max == -1 ? rep.min : rep.max) + 1;
+      RS_CHECK(frames < kCounterFrame);
+    }
     g->elements_.reserve(n_elements_);
     for (Rule& rule : rules_) {
       const auto start = static_cast<uint32_t>(g->elements_.size());
@@ -589,10 +676,41 @@ class GrammarBuilder {
   std::vector<ByteSet> byte_sets_;
   std::map<ByteSet, uint32_t> byte_set_ids_;
   std::map<std::vector<uint32_t>, uint32_t> class_rules_;
+  std::vector<PendingRepetition> repetitions_;
 };
 
 std::shared_ptr<const Grammar> Grammar::parse(std::string_view gbnf, std::string_view root) {
   return GrammarBuilder(gbnf).build(root);
+}
+
+uint32_t Grammar::decode_counter(uint32_t frame, uint32_t& count) const {
+  const uint32_t index = frame & ~kCounterFrame;
+  // The last repetition starting at or before `index`; unrolled ones take no frames and share
+  // their start with the next counted one, which comes after them.
+  auto it = std::upper_bound(repetitions_.begin(), repetitions_.end(), index,
+                             [](uint32_t i, const Repetition& r) { return i < r.first_frame; });
+  RS_CHECK(it != repetitions_.begin());
+  --it;
+  count = index - it->first_frame;
+  return static_cast<uint32_t>(it - repetitions_.begin());
+}
+
+// Within `horizon` bytes at most `horizon` rounds of the symbol can start (none is empty), so what
+// matters of a count is min(rounds still needed, horizon + 1) and min(rounds still allowed,
+// horizon + 1); every count with the same pair maps to one frame.
+uint32_t Grammar::clamp_counter(uint32_t frame, uint32_t horizon) const {
+  uint32_t k = 0;
+  const Repetition& rep = repetitions_[decode_counter(frame, k)];
+  const uint64_t reach = uint64_t{horizon} + 1;
+  uint64_t c = k;
+  if (rep.max == kUnbounded || k + reach < rep.max) {
+    if (k >= rep.min && rep.max != kUnbounded) {
+      c = rep.min;
+    } else if (rep.min > k + reach) {
+      c = rep.min - reach;
+    }
+  }
+  return kCounterFrame | static_cast<uint32_t>(rep.first_frame + c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,7 +730,7 @@ void advance_stack(const Grammar& g, Stack start, std::vector<Stack>& out) {
   while (!work.empty()) {
     Stack s = std::move(work.back());
     work.pop_back();
-    if (s.empty() || g.at(s.back()).type == Element::kBytes) {
+    if (s.empty() || g.is_byte_frame(s.back())) {
       out.push_back(std::move(s));
       if (out.size() > kMaxStacks * 4) {
         throw rightsize::Error("grammar too ambiguous: more than " + std::to_string(kMaxStacks) +
@@ -620,18 +738,16 @@ void advance_stack(const Grammar& g, Stack start, std::vector<Stack>& out) {
       }
       continue;
     }
-    const uint32_t top = s.back();
-    RS_CHECK(g.at(top).type == Element::kRuleRef);
-    for (uint32_t alt : g.alternatives(g.at(top).value)) {
+    g.expand(s.back(), 0, [&](uint32_t lower, uint32_t upper) {
       Stack t(s.begin(), s.end() - 1);
-      if (!g.is_end_of_sequence(top + 1)) t.push_back(top + 1);
-      if (!g.is_end_of_sequence(alt)) t.push_back(alt);
+      if (lower != kNoFrame) t.push_back(lower);
+      if (upper != kNoFrame) t.push_back(upper);
       if (t.size() > kMaxStackDepth) {
         throw rightsize::Error("grammar nesting too deep: more than " +
                                std::to_string(kMaxStackDepth) + " open rules");
       }
       if (seen.insert(t).second) work.push_back(std::move(t));
-    }
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 // that follows a grammar byte by byte with a set of pushdown stacks.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -44,9 +45,24 @@ struct Element {
     kAlt,      // end of an alternative; the next one starts after it
     kBytes,    // one byte from byte set `value`
     kRuleRef,  // rule `value`
+    kRepeat,   // repetition `value`: its rule, counted between min and max times
   };
   Type type;
   uint32_t value;
+};
+
+// x{m,n} with m or n above 1 is counted rather than unrolled: a stack frame that is a counter
+// (kCounterFrame set) says how many times x has been matched so far. Unrolled, each count would be
+// a grammar position of its own, and the token mask could cache nothing inside a long string.
+inline constexpr uint32_t kCounterFrame = 0x80000000u;
+inline constexpr uint32_t kUnbounded = UINT32_MAX;  // Repetition::max of x{m,}
+inline constexpr uint32_t kNoFrame = UINT32_MAX;
+
+struct Repetition {
+  uint32_t rule;  // what is repeated; never nullable (nullable ones are unrolled)
+  uint32_t min;
+  uint32_t max;   // kUnbounded: counts stop at min, which is all that matters past it
+  uint32_t first_frame;  // counter frames are kCounterFrame | (first_frame + count)
 };
 
 using ByteSet = std::array<uint64_t, 4>;
@@ -74,6 +90,23 @@ class Grammar {
   }
   // The alternatives of rule `rule`, as start positions (an empty alternative starts on its end).
   const std::vector<uint32_t>& alternatives(uint32_t rule) const { return alternatives_[rule]; }
+  const std::vector<Repetition>& repetitions() const { return repetitions_; }
+
+  // Stack frames are positions or counters. A stack is ready to take a byte when its top is a
+  // byte-set position; any other top is replaced by what it expands to.
+  static bool is_counter(uint32_t frame) { return (frame & kCounterFrame) != 0; }
+  bool is_byte_frame(uint32_t frame) const {
+    return !is_counter(frame) && elements_[frame].type == Element::kBytes;
+  }
+  // The ways a stack with `frame` (not a byte set) on top continues: each call emit(lower, upper)
+  // replaces the top by lower then upper (either kNoFrame: absent). horizon > 0 says only the
+  // next `horizon` bytes matter, so counters far from their bounds are merged (see
+  // clamp_counter); 0 keeps exact counts.
+  template <class Emit>
+  void expand(uint32_t frame, uint32_t horizon, Emit&& emit) const;
+  // The counter frame that behaves like `frame` for the next `horizon` bytes and is the same for
+  // every count that does: below min - horizon - 1, between min and max - horizon - 1.
+  uint32_t clamp_counter(uint32_t frame, uint32_t horizon) const;
 
  private:
   friend class GrammarBuilder;
@@ -84,8 +117,43 @@ class Grammar {
   std::vector<std::vector<uint32_t>> alternatives_;
   std::vector<std::string> rule_names_;
   std::vector<ByteSet> byte_sets_;
+  std::vector<Repetition> repetitions_;  // by first_frame; unrolled ones keep span 0
   uint32_t root_ = 0;
+
+  uint32_t counter(uint32_t rep, uint32_t count, uint32_t horizon) const {
+    const uint32_t f = kCounterFrame | (repetitions_[rep].first_frame + count);
+    return horizon > 0 ? clamp_counter(f, horizon) : f;
+  }
+  // The repetition a counter frame belongs to, and its count.
+  uint32_t decode_counter(uint32_t frame, uint32_t& count) const;
 };
+
+template <class Emit>
+void Grammar::expand(uint32_t frame, uint32_t horizon, Emit&& emit) const {
+  if (is_counter(frame)) {
+    uint32_t k = 0;
+    const uint32_t r = decode_counter(frame, k);
+    const Repetition& rep = repetitions_[r];
+    if (k >= rep.min) emit(kNoFrame, kNoFrame);  // done repeating
+    if (rep.max == kUnbounded || k < rep.max) {
+      const uint32_t next = counter(r, rep.max == kUnbounded ? std::min(k + 1, rep.min) : k + 1,
+                                    horizon);
+      for (uint32_t alt : alternatives_[rep.rule]) {
+        emit(next, is_end_of_sequence(alt) ? kNoFrame : alt);
+      }
+    }
+    return;
+  }
+  const Element& e = elements_[frame];
+  const uint32_t after = is_end_of_sequence(frame + 1) ? kNoFrame : frame + 1;
+  if (e.type == Element::kRepeat) {
+    emit(after, counter(e.value, 0, horizon));
+    return;
+  }
+  for (uint32_t alt : alternatives_[e.value]) {
+    emit(after, is_end_of_sequence(alt) ? kNoFrame : alt);
+  }
+}
 
 // Follows a Grammar byte by byte. Its state is the set of pushdown stacks (deduplicated) that
 // llama.cpp's grammar engine keeps: each stack lists positions to continue from, top last, and

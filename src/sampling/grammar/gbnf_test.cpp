@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace rightsize::sampling::grammar {
 namespace {
@@ -209,6 +210,88 @@ TEST(GbnfMatch, RepetitionBounds) {
   EXPECT_TRUE(matches(lit, "abababx"));
   EXPECT_FALSE(matches(lit, "abax"));
   EXPECT_FALSE(matches(lit, "ababababx"));
+}
+
+// Every string over `alphabet` up to `max_len` bytes: the same verdicts (complete, and prefix of
+// something valid) from both grammars.
+void expect_same_language(const std::string& counted, const std::string& unrolled,
+                          const std::string& alphabet, size_t max_len) {
+  auto a = Grammar::parse(counted);
+  auto b = Grammar::parse(unrolled);
+  std::vector<std::string> layer{""};
+  for (size_t len = 0; len <= max_len; ++len) {
+    std::vector<std::string> next;
+    for (const std::string& text : layer) {
+      ASSERT_EQ(matches(a, text), matches(b, text)) << counted << " on '" << text << "'";
+      ASSERT_EQ(is_prefix(a, text), is_prefix(b, text)) << counted << " on '" << text << "'";
+      if (len < max_len) {
+        for (char c : alphabet) next.push_back(text + c);
+      }
+    }
+    layer = std::move(next);
+  }
+}
+
+TEST(GbnfRepetition, CountedMatchesUnrolled) {
+  // Only m or n above 1 is counted; the small forms stay unrolled but must agree as well.
+  const std::pair<const char*, const char*> cases[] = {
+      {"root ::= \"a\"{0} \"b\"", "root ::= \"b\""},
+      {"root ::= \"a\"{0,1} \"b\"", "root ::= \"a\"? \"b\""},
+      {"root ::= \"a\"{1} \"b\"", "root ::= \"a\" \"b\""},
+      {"root ::= \"a\"{3}", "root ::= \"a\" \"a\" \"a\""},
+      {"root ::= [ab]{2,4} \"c\"", "root ::= [ab] [ab] ([ab] [ab]?)? \"c\""},
+      {"root ::= \"a\"{0,3} \"b\"{2,}", "root ::= (\"a\" (\"a\" \"a\"?)?)? \"b\" \"b\" \"b\"*"},
+      {"root ::= \"ab\"{2,3} \"c\"?", "root ::= \"ab\" \"ab\" \"ab\"? \"c\"?"},
+      {"root ::= (\"a\" \"b\"{1,2}){2,3}", "root ::= x x x?\nx ::= \"a\" \"b\" \"b\"?"},
+      {"root ::= x{2,} \"c\"\nx ::= \"a\" | \"bb\"",
+       "root ::= x x x* \"c\"\nx ::= \"a\" | \"bb\""},
+      // Nullable symbols are unrolled; the language must not change.
+      {"root ::= (\"a\"?){2,3} \"b\"", "root ::= \"a\"? \"a\"? \"a\"? \"b\""},
+      {"root ::= x{2,3} \"b\"\nx ::= \"a\" | \"cc\" | ",
+       "root ::= x x x \"b\"\nx ::= \"a\" | \"cc\" | "},
+      // A repetition of a repetition.
+      {"root ::= \"a\"{2}{2,3}", "root ::= \"aaaa\" \"aa\"?"},
+  };
+  for (const auto& [counted, unrolled] : cases) {
+    SCOPED_TRACE(counted);
+    expect_same_language(std::string(counted) + "\n", std::string(unrolled) + "\n", "abc", 8);
+  }
+}
+
+TEST(GbnfRepetition, UnboundedRepetitionOfNullableIsStillRefused) {
+  // As x* of a nullable x always was: the loop could go round without reading a byte.
+  expect_error("root ::= x{3,} \"b\"\nx ::= \"a\" | ", 1, 11, "left-recursive");
+}
+
+TEST(GbnfRepetition, CountersNeitherGrowNorLeak) {
+  // A long string with bounds far beyond its length keeps one stack per count.
+  auto g = Grammar::parse("root ::= \"<\" [a-z]{5,100000} \">\"");
+  EXPECT_FALSE(g->repetitions().empty());
+  Matcher m(g);
+  ASSERT_TRUE(m.accept_bytes("<" + std::string(5000, 'q')));
+  EXPECT_LE(m.n_stacks(), 2u);
+  EXPECT_TRUE(m.accept_bytes(">"));
+  EXPECT_TRUE(m.is_complete());
+  EXPECT_FALSE(matches(g, "<abcd>"));
+  // Counts far from both bounds are one frame for a short horizon; near a bound they stay apart.
+  auto h = Grammar::parse("root ::= \"a\"{10,50}");
+  Matcher n(h);
+  std::vector<uint32_t> frames;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(n.accept_bytes("a"));
+    for (size_t st = 0; st < n.n_stacks(); ++st) {  // the other stack, if any, is empty (done)
+      for (uint32_t f : n.stack(st)) {
+        if (Grammar::is_counter(f)) frames.push_back(h->clamp_counter(f, 4));
+      }
+    }
+  }
+  // After i + 1 bytes the counter reads i + 2 (the round under way included); the last "a" ends
+  // the repetition, leaving no counter. With horizon 4, five more rounds are out of reach.
+  ASSERT_EQ(frames.size(), 49u);
+  EXPECT_EQ(frames[0], frames[3]);  // counts 2 and 5: exit (10) is more than 4 rounds away
+  EXPECT_NE(frames[3], frames[4]);  // count 6: exit within reach
+  EXPECT_EQ(frames[15], frames[30]);  // 17 and 32: can exit, 5+ more rounds allowed
+  EXPECT_NE(frames[44], frames[45]);  // 46 and 47: the maximum is within reach
 }
 
 TEST(GbnfMatch, Utf8ClassesMatchWholeCharacters) {

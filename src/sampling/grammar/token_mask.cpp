@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace rightsize::sampling::grammar {
@@ -17,8 +18,11 @@ constexpr size_t kFragmentFrames = 3;
 // grammar does, at the cost of recomputing transitions.
 constexpr size_t kMaxDfaNodes = size_t{1} << 21;
 constexpr size_t kMaxDfaSets = 20000;
-constexpr size_t kMaxFragmentBytes = size_t{256} << 20;
 constexpr uint32_t kNoPos = UINT32_MAX;
+constexpr uint8_t kLoopUnknown = 0, kLoopNone = 1, kLoopSome = 2;
+// A set's loop bytes cost up to 256 transitions; look for them only where a subtree this large
+// could be skipped.
+constexpr uint32_t kLoopWorthNodes = 64;
 
 inline void set_bit(std::vector<uint64_t>& bits, int32_t id) {
   bits[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
@@ -54,6 +58,7 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
   });
   auto& trie = v->trie_;
   trie.push_back({0, 0, 0, 0, 0});
+  v->subtree_tokens_.push_back(0);
   std::vector<uint32_t> path{0};  // path[d]: the node at depth d
   const std::string* prev = nullptr;
   for (int32_t id : text_ids) {
@@ -71,6 +76,8 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     for (size_t j = common; j < p.size(); ++j) {
       path.push_back(static_cast<uint32_t>(trie.size()));
       trie.push_back({0, 0, 0, static_cast<uint16_t>(j + 1), static_cast<uint8_t>(p[j])});
+      // A new node's tokens, then its descendants', are the next ones added (preorder).
+      v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
     }
     VocabIndex::Node& node = trie[path.back()];
     if (node.tok_end == node.tok_begin) node.tok_begin = node.tok_end =
@@ -80,11 +87,44 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     prev = &p;
   }
   for (uint32_t node : path) trie[node].end = static_cast<uint32_t>(trie.size());
+  v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
+  // Bytes below each node, children before parents (reverse preorder); few distinct sets.
+  struct ByteSetHash {
+    size_t operator()(const ByteSet& s) const {
+      return static_cast<size_t>((s[0] * 31 + s[1]) * 0x9E3779B97F4A7C15ull ^ (s[2] * 7 + s[3]));
+    }
+  };
+  std::unordered_map<ByteSet, uint32_t, ByteSetHash> below_ids;
+  v->bytes_below_.assign(trie.size(), 0);
+  for (size_t i = trie.size(); i-- > 0;) {
+    ByteSet below{};
+    for (uint32_t c = static_cast<uint32_t>(i) + 1; c < trie[i].end; c = trie[c].end) {
+      const ByteSet& sub = v->byte_sets_below_[v->bytes_below_[c]];
+      for (int w = 0; w < 4; ++w) below[w] |= sub[w];
+      below[trie[c].byte >> 6] |= uint64_t{1} << (trie[c].byte & 63);
+    }
+    auto [it, inserted] =
+        below_ids.try_emplace(below, static_cast<uint32_t>(v->byte_sets_below_.size()));
+    if (inserted) v->byte_sets_below_.push_back(below);
+    v->bytes_below_[i] = it->second;
+  }
   for (const auto& node : trie) v->max_piece_length_ = std::max<size_t>(v->max_piece_length_, node.depth);
   v->pieces_ = std::move(pieces);
   v->special_ = std::move(special);
   v->eog_ = std::move(eog);
   return v;
+}
+
+std::shared_ptr<FragmentCache> VocabIndex::fragment_cache(
+    const std::shared_ptr<const Grammar>& grammar) const {
+  std::lock_guard lock(caches_mu_);
+  std::erase_if(caches_, [](const auto& c) { return c.first.expired(); });
+  for (const auto& [g, cache] : caches_) {
+    // Same control block: the same grammar object, even if an old one had the same address.
+    if (!g.owner_before(grammar) && !grammar.owner_before(g)) return cache;
+  }
+  caches_.emplace_back(grammar, std::make_shared<FragmentCache>());
+  return caches_.back().second;
 }
 
 size_t TokenConstraint::VectorHash::operator()(const std::vector<uint32_t>& v) const {
@@ -97,6 +137,9 @@ TokenConstraint::TokenConstraint(std::shared_ptr<const Grammar> grammar,
                                  std::shared_ptr<const VocabIndex> vocab)
     : grammar_(std::move(grammar)), vocab_(std::move(vocab)), matcher_(grammar_) {
   RS_CHECK(vocab_ != nullptr);
+  // A mask looks at most one token ahead, so counts of repetitions merge beyond that.
+  fragments_ = vocab_->fragment_cache(grammar_);
+  horizon_ = static_cast<uint32_t>(std::max<size_t>(vocab_->max_piece_length(), 1));
   depth_state_.assign(vocab_->max_piece_length() + 2, 0);
   reset_dfa();
 }
@@ -111,6 +154,8 @@ void TokenConstraint::reset_dfa() {
   set_begin_.assign(1, 0);
   set_first_.clear();
   set_can_end_.clear();
+  set_loop_state_.clear();
+  set_loop_.clear();
   set_ids_.clear();
   transitions_.clear();
   RS_CHECK(intern_set({}) == 0);  // set 0: dead
@@ -142,16 +187,17 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node) {
     const uint32_t n = work_.back();
     work_.pop_back();
     const uint32_t top = nodes_[n].pos;
-    if (n == 0 || g.at(top).type == Element::kBytes) {
+    if (n == 0 || g.is_byte_frame(top)) {
       advanced_data_.push_back(n);
       continue;
     }
     const uint32_t parent = nodes_[n].parent;
-    const uint32_t base = g.is_end_of_sequence(top + 1) ? parent : push(top + 1, parent);
-    for (uint32_t alt : g.alternatives(g.at(top).value)) {
-      const uint32_t t = g.is_end_of_sequence(alt) ? base : push(alt, base);
+    g.expand(top, horizon_, [&](uint32_t lower, uint32_t upper) {
+      uint32_t t = parent;
+      if (lower != kNoFrame) t = push(lower, t);
+      if (upper != kNoFrame) t = push(upper, t);
       if (seen.insert(t).second) work_.push_back(t);
-    }
+    });
   }
   std::sort(advanced_data_.begin() + begin, advanced_data_.end());
   advanced_data_.erase(std::unique(advanced_data_.begin() + begin, advanced_data_.end()),
@@ -179,6 +225,8 @@ uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members) {
     set_begin_.push_back(static_cast<uint32_t>(set_data_.size()));
     set_first_.push_back(first);
     set_can_end_.push_back(!members.empty() && members[0] == 0);
+    set_loop_state_.push_back(members.empty() ? kLoopNone : kLoopUnknown);
+    set_loop_.push_back({});
     transitions_.resize(set_first_.size() * 256, -1);
   }
   return it->second;
@@ -209,6 +257,19 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
   return next_set;
 }
 
+void TokenConstraint::find_loop(uint32_t set) {
+  const ByteSet first = set_first_[set];  // a copy: transition() may grow the vectors
+  ByteSet loop{};
+  for (int b = 0; b < 256; ++b) {
+    if (byteset_has(first, static_cast<uint8_t>(b)) &&
+        transition(set, static_cast<uint8_t>(b)) == set) {
+      loop[b >> 6] |= uint64_t{1} << (b & 63);
+    }
+  }
+  set_loop_[set] = loop;
+  set_loop_state_[set] = any_byte(loop) ? kLoopSome : kLoopNone;
+}
+
 // Sets the bits of every token in the trie subtree at `root` that the stacks in `set` (the state
 // after the root's own byte) accept. With `ends`, also lists the nodes right after a point where
 // the stacks can all be done. The subtree is scanned in preorder, which is memory order, keeping
@@ -237,20 +298,36 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
       continue;
     }
     depth_state_[node.depth] = next;
+    // A loop state whose loop bytes cover everything below this node stays in itself down the
+    // whole subtree: every token there is allowed (and, when it cannot end, nothing is an entry).
+    const uint32_t size = node.end - i;
+    if (size > 1 && set_loop_state_[next] != kLoopNone && (ends == nullptr || !set_can_end_[next])) {
+      if (set_loop_state_[next] == kLoopUnknown && size >= kLoopWorthNodes) find_loop(next);
+      if (set_loop_state_[next] == kLoopSome) {
+        const ByteSet& below = vocab_->bytes_below(i);
+        const ByteSet& loop = set_loop_[next];
+        if (((below[0] & ~loop[0]) | (below[1] & ~loop[1]) | (below[2] & ~loop[2]) |
+             (below[3] & ~loop[3])) == 0) {
+          const uint32_t last = vocab_->subtree_tokens(node.end);
+          for (uint32_t t = vocab_->subtree_tokens(i); t < last; ++t) set_bit(allowed, tokens[t]);
+          i = node.end;
+          continue;
+        }
+      }
+    }
     for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) set_bit(allowed, tokens[t]);
     ++i;
   }
 }
 
 // The cached walk of a fragment: the top frames `key` (top first) on their own.
-const TokenConstraint::Fragment& TokenConstraint::fragment(const std::vector<uint32_t>& key) {
-  auto found = fragments_.find(key);
-  if (found != fragments_.end()) return *found->second;
+std::shared_ptr<const Fragment> TokenConstraint::fragment(const std::vector<uint32_t>& key) {
+  if (auto found = fragments_->find(key)) return found;
   uint32_t node = 0;
   for (size_t i = key.size(); i-- > 0;) node = push(key[i], node);
   const uint32_t start = intern_set({node});
 
-  auto f = std::make_unique<Fragment>();
+  auto f = std::make_shared<Fragment>();
   f->accepted.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
   std::vector<std::pair<uint8_t, uint32_t>>& entries = ends_;
   entries.clear();
@@ -261,8 +338,7 @@ const TokenConstraint::Fragment& TokenConstraint::fragment(const std::vector<uin
   f->entries.resize(entries.size());
   std::array<uint32_t, 257> fill = f->entry_begin;
   for (const auto& e : entries) f->entries[fill[e.first]++] = e.second;
-  fragment_bytes_ += f->accepted.size() * 8 + f->entries.size() * 4 + key.size() * 4 + 64;
-  return *fragments_.emplace(key, std::move(f)).first->second;
+  return fragments_->insert(key, std::move(f));
 }
 
 void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
@@ -270,22 +346,25 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
   allowed.assign((static_cast<size_t>(n_vocab) + 63) / 64, 0);
   if (finished_) return;
   if (nodes_.size() > kMaxDfaNodes || set_first_.size() > kMaxDfaSets) reset_dfa();
-  if (fragment_bytes_ > kMaxFragmentBytes) {
-    fragments_.clear();
-    fragment_bytes_ = 0;
-  }
   const size_t words = allowed.size();
   bool complete = false;
   done_.clear();
+  held_.clear();
   for (size_t i = 0; i < matcher_.n_stacks(); ++i) {
-    const auto stack = matcher_.stack(i);  // bottom first
-    if (stack.empty()) {
+    stack_.assign(matcher_.stack(i).begin(), matcher_.stack(i).end());  // bottom first
+    if (stack_.empty()) {
       complete = true;
       continue;
     }
+    // Counts that the next token cannot tell apart share one cache entry.
+    for (uint32_t& frame : stack_) {
+      if (Grammar::is_counter(frame)) frame = grammar_->clamp_counter(frame, horizon_);
+    }
+    const std::vector<uint32_t>& stack = stack_;
     const size_t k = std::min(kFragmentFrames, stack.size());
     key_.assign(stack.rbegin(), stack.rbegin() + k);
-    const Fragment& f = fragment(key_);
+    held_.push_back(fragment(key_));
+    const Fragment& f = *held_.back();
     bool ored = false;
     for (const auto& [seen, parent] : done_) ored = ored || seen == &f;
     if (!ored) {

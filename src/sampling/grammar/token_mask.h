@@ -5,10 +5,12 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "sampling/grammar/fragment_cache.h"
 #include "sampling/grammar/gbnf.h"
 
 namespace rightsize::sampling::grammar {
@@ -43,6 +45,18 @@ class VocabIndex {
   const std::vector<int32_t>& trie_tokens() const { return trie_tokens_; }
   size_t max_piece_length() const { return max_piece_length_; }  // over the trie's tokens
 
+  // The bytes on the edges strictly below node n (the bytes that complete its tokens). A walk in
+  // a state that every such byte maps back to itself (inside a JSON string, say) accepts the
+  // whole subtree without visiting it.
+  const ByteSet& bytes_below(uint32_t n) const { return byte_sets_below_[bytes_below_[n]]; }
+  // The tokens of node n's subtree are trie_tokens()[subtree_tokens(n), subtree_tokens(n.end)).
+  uint32_t subtree_tokens(uint32_t n) const { return subtree_tokens_[n]; }
+
+  // The fragment cache that every TokenConstraint of `grammar` over this vocabulary shares
+  // (thread-safe). It lives while the grammar does: entries of grammars since freed are dropped
+  // at the next call. The only mutable part of the index.
+  std::shared_ptr<FragmentCache> fragment_cache(const std::shared_ptr<const Grammar>& grammar) const;
+
  private:
   VocabIndex() = default;
 
@@ -53,16 +67,25 @@ class VocabIndex {
   std::vector<Node> trie_;
   std::vector<int32_t> trie_tokens_;
   size_t max_piece_length_ = 0;
+  std::vector<uint32_t> bytes_below_;  // by node: index into byte_sets_below_ (deduplicated)
+  std::vector<ByteSet> byte_sets_below_;
+  std::vector<uint32_t> subtree_tokens_;  // by node, plus one entry for trie_.size()
+
+  mutable std::mutex caches_mu_;
+  mutable std::vector<std::pair<std::weak_ptr<const Grammar>, std::shared_ptr<FragmentCache>>>
+      caches_;
 };
 
 // The grammar state of one sequence and its token masks. Not thread-safe: one per sequence.
 //
-// A mask walks the vocabulary trie with sets of parse stacks, made cheap two ways. (1) Sets of
+// A mask walks the vocabulary trie with sets of parse stacks, made cheap three ways. (1) Sets of
 // stacks are interned and their byte transitions memoised, so a walk is a DFA walk. (2) The
 // result for the top few frames of a stack (the fragment) is cached: which tokens the fragment
 // accepts on its own, and at which trie nodes it can end so that the rest of the stack takes
 // over. A step inside a JSON string then costs one bitset OR plus a walk of the few subtrees
-// where the string can close, instead of a walk of the whole vocabulary.
+// where the string can close, instead of a walk of the whole vocabulary. Fragments are shared by
+// all constraints of one grammar (VocabIndex::fragment_cache). (3) A walk skips subtrees that a
+// looping state (a string body) accepts whole, using the bytes below each trie node.
 class TokenConstraint {
  public:
   TokenConstraint(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const VocabIndex> vocab);
@@ -89,13 +112,6 @@ class TokenConstraint {
   struct Range {
     uint32_t begin = 0, end = 0;
   };
-  struct Fragment {
-    std::vector<uint64_t> accepted;  // tokens the fragment accepts without the stack below it
-    // Trie nodes right after a point where the fragment can be done, bucketed by their byte:
-    // there the stack below the fragment takes over.
-    std::array<uint32_t, 257> entry_begin{};
-    std::vector<uint32_t> entries;
-  };
   struct VectorHash {
     size_t operator()(const std::vector<uint32_t>& v) const;
   };
@@ -104,7 +120,8 @@ class TokenConstraint {
   Range advance(uint32_t node);
   uint32_t intern_set(const std::vector<uint32_t>& members);
   uint32_t transition(uint32_t set, uint8_t byte);
-  const Fragment& fragment(const std::vector<uint32_t>& key);
+  void find_loop(uint32_t set);
+  std::shared_ptr<const Fragment> fragment(const std::vector<uint32_t>& key);
   void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed,
             std::vector<std::pair<uint8_t, uint32_t>>* ends);
   void reset_dfa();
@@ -113,6 +130,7 @@ class TokenConstraint {
   std::shared_ptr<const VocabIndex> vocab_;
   Matcher matcher_;
   bool finished_ = false;  // an EOG token was accepted
+  uint32_t horizon_ = 1;   // bytes in the longest token
 
   // Hash-consed persistent stacks.
   std::vector<StackNode> nodes_;
@@ -126,11 +144,13 @@ class TokenConstraint {
   std::vector<uint32_t> set_begin_;
   std::vector<ByteSet> set_first_;  // bytes some member can take
   std::vector<uint8_t> set_can_end_;  // the set holds the empty stack
+  // Bytes that lead from a set back to itself (a loop such as a string body), found lazily.
+  std::vector<uint8_t> set_loop_state_;  // kLoopUnknown, kLoopNone or kLoopSome
+  std::vector<ByteSet> set_loop_;
   std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
   std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
 
-  std::unordered_map<std::vector<uint32_t>, std::unique_ptr<Fragment>, VectorHash> fragments_;
-  size_t fragment_bytes_ = 0;
+  std::shared_ptr<FragmentCache> fragments_;  // shared with the grammar's other constraints
 
   // Scratch, kept to avoid allocating per mask.
   std::vector<uint32_t> scratch_;
@@ -138,7 +158,9 @@ class TokenConstraint {
   std::vector<uint32_t> depth_state_;  // walk: the set after the node at each depth on the path
   std::vector<std::pair<uint8_t, uint32_t>> ends_;
   std::vector<uint32_t> key_;
+  std::vector<uint32_t> stack_;
   std::vector<std::pair<const Fragment*, uint32_t>> done_;
+  std::vector<std::shared_ptr<const Fragment>> held_;  // this mask's fragments, kept alive
 };
 
 }  // namespace rightsize::sampling::grammar

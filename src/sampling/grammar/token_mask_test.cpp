@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace rightsize::sampling::grammar {
 namespace {
@@ -181,6 +182,22 @@ TEST(VocabIndex, TrieHoldsExactlyTheOrdinaryTokens) {
     const bool ordinary = !v.special[id] && !vocab->is_eog(id) && !v.pieces[id].empty();
     EXPECT_EQ(seen.count(id), ordinary ? 1u : 0u) << id;
   }
+  // Each node's subtree tokens and the bytes below it, against the pieces themselves.
+  for (uint32_t n = 0; n < trie.size(); ++n) {
+    std::multiset<int32_t> in_range, expected;
+    for (uint32_t t = vocab->subtree_tokens(n); t < vocab->subtree_tokens(trie[n].end); ++t) {
+      in_range.insert(vocab->trie_tokens()[t]);
+    }
+    ByteSet below{};
+    for (uint32_t m = n; m < trie[n].end; ++m) {
+      for (uint32_t t = trie[m].tok_begin; t < trie[m].tok_end; ++t) {
+        expected.insert(vocab->trie_tokens()[t]);
+      }
+      if (m > n) below[trie[m].byte >> 6] |= uint64_t{1} << (trie[m].byte & 63);
+    }
+    EXPECT_EQ(in_range, expected) << n;
+    EXPECT_EQ(vocab->bytes_below(n), below) << n;
+  }
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false}, {}), rightsize::Error);
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false, false}, {7}), rightsize::Error);
 }
@@ -215,6 +232,71 @@ TEST(TokenMask, MatchesBruteForceOnAmbiguousAndNullableGrammars) {
        }) {
     for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(g, vocab, seed, 25);
   }
+}
+
+TEST(TokenMask, CountedRepetitionsMatchBruteForce) {
+  // Pieces here are at most 6 bytes, so counts merge a few rounds away from either bound; walks
+  // pass through the merged middle, the bounds, and nesting.
+  auto vocab = build(make_vocab(8));
+  for (const char* g : {
+           "root ::= \"\\\"\" [a-z\\n ]{3,40} \"\\\"\"",
+           "root ::= [abc]{12,} \"!\" | \"<\" ([a-c]{2,9} \",\"){2,30} \">\"",
+           "root ::= \"{\" (\"\\\"\" [^\"\\\\]{0,25} \"\\\"\" [ ]{0,2} \",\"?){1,4} \"}\"",
+           "root ::= [0-9]{1,3} (\".\" [0-9]{1,3}){3} | \"x\"{0} \"-\"",
+       }) {
+    for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(g, vocab, seed, 60);
+  }
+}
+
+TEST(TokenMask, ConstraintsOfOneGrammarShareFragments) {
+  auto vocab = build(make_vocab(9));
+  auto g = Grammar::parse(kJson);
+  auto other = Grammar::parse(kJson);
+  EXPECT_EQ(vocab->fragment_cache(g), vocab->fragment_cache(g));
+  EXPECT_NE(vocab->fragment_cache(g), vocab->fragment_cache(other));  // another object, its own
+  const std::string prefix = "{\"k\": [\"ab";
+  std::vector<uint64_t> first, second;
+  {
+    TokenConstraint a(g, vocab);
+    for (char c : prefix) a.accept(7 + static_cast<uint8_t>(c));
+    a.fill_mask(first);
+    const size_t cached = vocab->fragment_cache(g)->size();
+    EXPECT_GT(cached, 0u);
+    // A second sequence at the same point finds every fragment cached, and agrees.
+    TokenConstraint b(g, vocab);
+    for (char c : prefix) b.accept(7 + static_cast<uint8_t>(c));
+    b.fill_mask(second);
+    EXPECT_EQ(vocab->fragment_cache(g)->size(), cached);
+    EXPECT_EQ(first, second);
+    const std::vector<bool> expected = brute_force_mask(b.matcher(), *vocab);
+    for (int32_t id = 0; id < vocab->n_vocab(); ++id) EXPECT_EQ(bit(second, id), expected[id]) << id;
+  }
+  // Sequences on two threads at once, each checked against brute force.
+  std::vector<std::thread> threads;
+  for (uint32_t seed = 1; seed <= 2; ++seed) {
+    threads.emplace_back([&, seed] {
+      std::mt19937 rng(seed);
+      TokenConstraint tc(g, vocab);
+      std::vector<uint64_t> mask;
+      for (int step = 0; step < 40 && tc.can_continue(); ++step) {
+        tc.fill_mask(mask);
+        const std::vector<bool> want = brute_force_mask(tc.matcher(), *vocab);
+        std::vector<int32_t> allowed;
+        for (int32_t id = 0; id < vocab->n_vocab(); ++id) {
+          EXPECT_EQ(bit(mask, id), want[id]) << "thread " << seed << " step " << step << " " << id;
+          if (want[id] && !vocab->is_eog(id)) allowed.push_back(id);
+        }
+        if (allowed.empty()) break;
+        tc.accept(allowed[rng() % allowed.size()]);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // The cache goes with its grammar.
+  std::weak_ptr<FragmentCache> weak = vocab->fragment_cache(g);
+  g.reset();
+  vocab->fragment_cache(other);  // drops entries of grammars that are gone
+  EXPECT_TRUE(weak.expired());
 }
 
 TEST(TokenMask, DeepStacksUseTheFragmentBelow) {
