@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/packed.h"
 
@@ -148,7 +149,54 @@ void run_kernel(benchmark::State& state, rs::QuantType type, int64_t n_tokens) {
       benchmark::Counter::kIsRate);
 }
 
+// Fused attention over one KV head of a Llama-3.2-1B-shaped cache (head_dim 64, groups of 4)
+// holding n_ctx positions: decode (one query position) or a prefill block of 16 positions at
+// the end of the context. Reported as KV bytes read per second and GFLOP/s (q.k and p.v: 4 flops
+// per element per query row). Checked against the scalar twin first.
+void run_attention(benchmark::State& state, rs::KvType type, int64_t n_q) {
+  const int64_t hd = 64, group = 4, n_ctx = state.range(0);
+  const int64_t head_bytes = rs::kv_head_bytes(type, hd);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> row(static_cast<size_t>(hd));
+  std::vector<uint8_t> k(static_cast<size_t>(n_ctx * head_bytes)), v(k.size());
+  for (int64_t p = 0; p < n_ctx; ++p) {
+    for (float& x : row) x = nd(rng);
+    rs::kv_store_row(type, row.data(), k.data() + p * head_bytes, hd);
+    for (float& x : row) x = nd(rng);
+    rs::kv_store_row(type, row.data(), v.data() + p * head_bytes, hd);
+  }
+  std::vector<float> q(static_cast<size_t>(n_q * group * hd)), out(q.size()), want(q.size()), scratch;
+  for (float& x : q) x = nd(rng);
+  const rs::KvHeadView kv{k.data(), v.data(), head_bytes, n_ctx, type};
+  const rs::AttentionShape shape{hd, group, 0.125f, 0.0f, 0};
+  const int64_t pos0 = n_ctx - n_q;
+  rs::attend_group(shape, kv, pos0, n_q, q.data(), group * hd, out.data(), group * hd, scratch);
+  rs::attend_group_scalar(shape, kv, pos0, n_q, q.data(), group * hd, want.data(), group * hd);
+  for (size_t i = 0; i < out.size(); ++i)
+    if (std::fabs(out[i] - want[i]) > 1e-4f) {
+      state.SkipWithError("attention differs from its scalar twin");
+      return;
+    }
+  for (auto _ : state) {
+    rs::attend_group(shape, kv, pos0, n_q, q.data(), group * hd, out.data(), group * hd, scratch);
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["KV GB/s"] = benchmark::Counter(2.0 * double(n_ctx * head_bytes) * iters / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * double(n_q * group * hd) * double(n_ctx) * iters / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
 }  // namespace
+
+BENCHMARK_CAPTURE(run_attention, f32_decode, rs::KvType::F32, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, f16_decode, rs::KvType::F16, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, q8_0_decode, rs::KvType::Q8_0, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, f32_prefill16, rs::KvType::F32, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, f16_prefill16, rs::KvType::F16, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, q8_0_prefill16, rs::KvType::Q8_0, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);
 
 #define RS_KERNEL_BENCH(T, N) \
   BENCHMARK_CAPTURE(run_kernel, T##_tokens##N, rs::QuantType::T, N)->Unit(benchmark::kMicrosecond)

@@ -10,6 +10,7 @@
 #include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -64,6 +65,116 @@ void ConvertRow(D df, KvType type, const uint8_t* src, int64_t n, float* HWY_RES
   }
 }
 
+// Few query rows (decode: one position's group of heads) would leave most lanes of the
+// column layout idle, so each row takes whole vectors along head_dim instead: one horizontal sum
+// per (row, key), and values accumulate as row += p * v_j. Requires head_dim % lanes == 0.
+template <class D>
+void AttendFewRows(D d, const AttentionShape& shape, const KvHeadView& kv, int64_t pos0, int64_t n_q,
+                   const float* HWY_RESTRICT q, int64_t q_stride, float* HWY_RESTRICT out,
+                   int64_t out_stride, std::vector<float>* scratch) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t hd = shape.head_dim;
+  const int64_t group = shape.group;
+  const int64_t rows = n_q * group;
+  const bool convert = kv.type != KvType::F32;
+  const int64_t kb_pad = (kKeyBlock + L - 1) / L * L;
+  const size_t need = static_cast<size_t>(2 * rows * hd + rows * kb_pad + 2 * rows +
+                                          (convert ? 2 * kKeyBlock * hd : 0));
+  if (scratch->size() < need) scratch->resize(need);
+  float* qs = scratch->data();        // [rows][hd], scaled
+  float* acc = qs + rows * hd;        // [rows][hd]
+  float* sc = acc + rows * hd;        // [rows][kb_pad]
+  float* mx = sc + rows * kb_pad;     // [rows]
+  float* sum = mx + rows;             // [rows]
+  float* kbuf = sum + rows;
+  float* vbuf = kbuf + kKeyBlock * hd;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* qr = q + (r / group) * q_stride + (r % group) * hd;
+    for (int64_t k = 0; k < hd; ++k) qs[r * hd + k] = qr[k] * shape.scale;
+    mx[r] = neg_inf;
+    sum[r] = 0.0f;
+  }
+  std::fill(acc, acc + rows * hd, 0.0f);
+  std::fill(sc, sc + rows * kb_pad, neg_inf);  // key slots past a short last block stay -inf
+
+  const int64_t last = pos0 + n_q - 1;
+  const int64_t first = shape.window > 0 ? std::max<int64_t>(0, pos0 - shape.window + 1) : 0;
+  const auto* kbase = static_cast<const uint8_t*>(kv.k);
+  const auto* vbase = static_cast<const uint8_t*>(kv.v);
+  const float* krow[kKeyBlock];
+  const float* vrow[kKeyBlock];
+  for (int64_t kb = first; kb <= last; kb += kKeyBlock) {
+    const int64_t nk = std::min(kKeyBlock, last - kb + 1);
+    int64_t cell = kb % kv.capacity;
+    for (int64_t j = 0; j < nk; ++j) {
+      const uint8_t* ks = kbase + cell * kv.stride;
+      const uint8_t* vs = vbase + cell * kv.stride;
+      if (convert) {
+        ConvertRow(d, kv.type, ks, hd, kbuf + j * hd);
+        ConvertRow(d, kv.type, vs, hd, vbuf + j * hd);
+        krow[j] = kbuf + j * hd;
+        vrow[j] = vbuf + j * hd;
+      } else {
+        krow[j] = reinterpret_cast<const float*>(ks);
+        vrow[j] = reinterpret_cast<const float*>(vs);
+      }
+      if (++cell == kv.capacity) cell = 0;
+    }
+    // Scores: each key row is loaded once and multiplied into every query row.
+    for (int64_t j = 0; j < nk; ++j) {
+      const int64_t kp = kb + j;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t pos = pos0 + r / group;
+        float s = neg_inf;
+        if (kp <= pos && (shape.window <= 0 || kp > pos - shape.window)) {
+          auto a0 = hn::Zero(d), a1 = hn::Zero(d);
+          const float* qr = qs + r * hd;
+          int64_t k = 0;
+          for (; k + 2 * L <= hd; k += 2 * L) {
+            a0 = hn::MulAdd(hn::LoadU(d, qr + k), hn::LoadU(d, krow[j] + k), a0);
+            a1 = hn::MulAdd(hn::LoadU(d, qr + k + L), hn::LoadU(d, krow[j] + k + L), a1);
+          }
+          if (k < hd) a0 = hn::MulAdd(hn::LoadU(d, qr + k), hn::LoadU(d, krow[j] + k), a0);
+          s = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0, a1)));
+          if (shape.softcap > 0.0f) s = shape.softcap * std::tanh(s / shape.softcap);
+        }
+        sc[r * kb_pad + j] = s;
+      }
+    }
+    // Per row: streaming softmax over the block (exp across keys), then the values.
+    for (int64_t r = 0; r < rows; ++r) {
+      float* srow = sc + r * kb_pad;
+      float m_new = mx[r];
+      for (int64_t j = 0; j < nk; ++j) m_new = std::max(m_new, srow[j]);
+      if (m_new == neg_inf) continue;  // nothing visible yet: nothing to add
+      const float alpha = std::exp(mx[r] - m_new);  // 0 on the first visible block
+      const auto vm = hn::Set(d, m_new);
+      auto vs = hn::Zero(d);
+      for (int64_t j = 0; j < kb_pad; j += L) {
+        const auto p = hn::Exp(d, hn::Sub(hn::LoadU(d, srow + j), vm));
+        hn::StoreU(p, d, srow + j);
+        vs = hn::Add(vs, p);
+      }
+      sum[r] = sum[r] * alpha + hn::GetLane(hn::SumOfLanes(d, vs));
+      mx[r] = m_new;
+      float* o = acc + r * hd;
+      const auto va = hn::Set(d, alpha);
+      for (int64_t k = 0; k < hd; k += L) {
+        auto o0 = hn::Mul(hn::LoadU(d, o + k), va);
+        for (int64_t j = 0; j < nk; ++j) o0 = hn::MulAdd(hn::Set(d, srow[j]), hn::LoadU(d, vrow[j] + k), o0);
+        hn::StoreU(o0, d, o + k);
+      }
+      std::fill(srow, srow + kb_pad, neg_inf);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + (r / group) * out_stride + (r % group) * hd;
+    const float inv = 1.0f / sum[r];
+    for (int64_t k = 0; k < hd; ++k) o[k] = acc[r * hd + k] * inv;
+  }
+}
+
 void AttendGroup(const AttentionShape& shape, const KvHeadView& kv, int64_t pos0, int64_t n_q,
                  const float* HWY_RESTRICT q, int64_t q_stride, float* HWY_RESTRICT out,
                  int64_t out_stride, std::vector<float>* scratch) {
@@ -74,6 +185,11 @@ void AttendGroup(const AttentionShape& shape, const KvHeadView& kv, int64_t pos0
   const int64_t rows = n_q * group;             // query rows, r = i * group + g
   const int64_t rp = (rows + L - 1) / L * L;    // padded to whole vectors
   const bool convert = kv.type != KvType::F32;
+  // Up to half a vector of rows: per-row vectors along head_dim do less work.
+  if (2 * rows <= L && hd % L == 0) {
+    AttendFewRows(d, shape, kv, pos0, n_q, q, q_stride, out, out_stride, scratch);
+    return;
+  }
 
   // Scratch: transposed scaled queries [hd][rp], transposed output accumulators [hd][rp],
   // scores/probabilities [kKeyBlock][rp], per-row max, sum, rescale factor and position [rp],
