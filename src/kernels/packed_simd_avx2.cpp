@@ -13,21 +13,13 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+#include "kernels/packed_x86_common.h"
+
 namespace rightsize::kernels {
 namespace {
 
-inline int32_t load_i32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// As in the AVX-512 kernels: keep more cache-line requests in flight while decoding.
-constexpr size_t kPrefetchBytes = 4096;
-inline void prefetch_ahead(const uint8_t* bp, size_t block_bytes) {
-  for (size_t off = 0; off < block_bytes; off += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(bp + kPrefetchBytes + off), _MM_HINT_T0);
-}
+using x86::load_i32;
+using x86::prefetch_ahead;
 
 #define RS_TILE_TARGET __attribute__((target("avx2,fma,f16c")))
 #define RS_TILE_NS avx2

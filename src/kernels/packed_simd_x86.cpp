@@ -12,25 +12,16 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "kernels/packed_x86_common.h"
+
 #define RS_TARGET_AVX512_VNNI \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
 
 namespace rightsize::kernels {
 namespace {
 
-inline int32_t load_i32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// Decoding streams each weight once from memory; asking for the data a few blocks ahead keeps
-// more cache-line requests in flight than the hardware prefetcher does on its own.
-constexpr size_t kPrefetchBytes = 4096;
-inline void prefetch_ahead(const uint8_t* bp, size_t block_bytes) {
-  for (size_t off = 0; off < block_bytes; off += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(bp + kPrefetchBytes + off), _MM_HINT_T0);
-}
+using x86::load_i32;
+using x86::prefetch_ahead;
 
 // 16 rows x kT tokens over all blocks of one group. Two partial sums per token keep the
 // dependent vpdpbusd chains short enough to fill both vector ports.
