@@ -65,6 +65,30 @@ void ConvertRow(D df, KvType type, const uint8_t* src, int64_t n, float* HWY_RES
   }
 }
 
+// Points krow/vrow at the key and value rows of positions kb..kb+nk-1 (ring addressing): the
+// cache rows themselves for F32, else rows converted into kbuf/vbuf ([kKeyBlock][hd] each).
+template <class D>
+void GatherKeyBlock(D d, const KvHeadView& kv, int64_t hd, int64_t kb, int64_t nk, float* kbuf, float* vbuf,
+                    const float** krow, const float** vrow) {
+  const auto* kbase = static_cast<const uint8_t*>(kv.k);
+  const auto* vbase = static_cast<const uint8_t*>(kv.v);
+  int64_t cell = kb % kv.capacity;
+  for (int64_t j = 0; j < nk; ++j) {
+    const uint8_t* ks = kbase + cell * kv.stride;
+    const uint8_t* vs = vbase + cell * kv.stride;
+    if (kv.type != KvType::F32) {
+      ConvertRow(d, kv.type, ks, hd, kbuf + j * hd);
+      ConvertRow(d, kv.type, vs, hd, vbuf + j * hd);
+      krow[j] = kbuf + j * hd;
+      vrow[j] = vbuf + j * hd;
+    } else {
+      krow[j] = reinterpret_cast<const float*>(ks);
+      vrow[j] = reinterpret_cast<const float*>(vs);
+    }
+    if (++cell == kv.capacity) cell = 0;
+  }
+}
+
 // Few query rows (decode: one position's group of heads) would leave most lanes of the
 // column layout idle, so each row takes whole vectors along head_dim instead: one horizontal sum
 // per (row, key), and values accumulate as row += p * v_j. Requires head_dim % lanes == 0.
@@ -100,27 +124,11 @@ void AttendFewRows(D d, const AttentionShape& shape, const KvHeadView& kv, int64
 
   const int64_t last = pos0 + n_q - 1;
   const int64_t first = shape.window > 0 ? std::max<int64_t>(0, pos0 - shape.window + 1) : 0;
-  const auto* kbase = static_cast<const uint8_t*>(kv.k);
-  const auto* vbase = static_cast<const uint8_t*>(kv.v);
   const float* krow[kKeyBlock];
   const float* vrow[kKeyBlock];
   for (int64_t kb = first; kb <= last; kb += kKeyBlock) {
     const int64_t nk = std::min(kKeyBlock, last - kb + 1);
-    int64_t cell = kb % kv.capacity;
-    for (int64_t j = 0; j < nk; ++j) {
-      const uint8_t* ks = kbase + cell * kv.stride;
-      const uint8_t* vs = vbase + cell * kv.stride;
-      if (convert) {
-        ConvertRow(d, kv.type, ks, hd, kbuf + j * hd);
-        ConvertRow(d, kv.type, vs, hd, vbuf + j * hd);
-        krow[j] = kbuf + j * hd;
-        vrow[j] = vbuf + j * hd;
-      } else {
-        krow[j] = reinterpret_cast<const float*>(ks);
-        vrow[j] = reinterpret_cast<const float*>(vs);
-      }
-      if (++cell == kv.capacity) cell = 0;
-    }
+    GatherKeyBlock(d, kv, hd, kb, nk, kbuf, vbuf, krow, vrow);
     // Scores: each key row is loaded once and multiplied into every query row.
     for (int64_t j = 0; j < nk; ++j) {
       const int64_t kp = kb + j;
@@ -223,8 +231,6 @@ void AttendGroup(const AttentionShape& shape, const KvHeadView& kv, int64_t pos0
 
   const int64_t last = pos0 + n_q - 1;
   const int64_t first = shape.window > 0 ? std::max<int64_t>(0, pos0 - shape.window + 1) : 0;
-  const auto* kbase = static_cast<const uint8_t*>(kv.k);
-  const auto* vbase = static_cast<const uint8_t*>(kv.v);
   const float* krow[kKeyBlock];
   const float* vrow[kKeyBlock];
   const auto vneg_inf = hn::Set(d, neg_inf);
@@ -236,21 +242,7 @@ void AttendGroup(const AttentionShape& shape, const KvHeadView& kv, int64_t pos0
 
   for (int64_t kb = first; kb <= last; kb += kKeyBlock) {
     const int64_t nk = std::min(kKeyBlock, last - kb + 1);
-    int64_t cell = kb % kv.capacity;
-    for (int64_t j = 0; j < nk; ++j) {
-      const uint8_t* ks = kbase + cell * kv.stride;
-      const uint8_t* vs = vbase + cell * kv.stride;
-      if (convert) {
-        ConvertRow(d, kv.type, ks, hd, kbuf + j * hd);
-        ConvertRow(d, kv.type, vs, hd, vbuf + j * hd);
-        krow[j] = kbuf + j * hd;
-        vrow[j] = vbuf + j * hd;
-      } else {
-        krow[j] = reinterpret_cast<const float*>(ks);
-        vrow[j] = reinterpret_cast<const float*>(vs);
-      }
-      if (++cell == kv.capacity) cell = 0;
-    }
+    GatherKeyBlock(d, kv, hd, kb, nk, kbuf, vbuf, krow, vrow);
     // Masking is needed only where the block reaches past the first query (causal) or, with a
     // window, starts before the last query's window.
     const bool masked = kb + nk - 1 > pos0 || (shape.window > 0 && kb <= last - shape.window);

@@ -121,37 +121,34 @@ void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int
     return;
   }
   const int64_t n_in = outs[0].w->n_in;
-  // One activation buffer per format, laid out back to back in the scratch.
+  // One activation buffer per format, back to back in the scratch; fmt_type is the first
+  // weight type that reads each format (it decides how to quantize).
+  QuantType fmt_type[4] = {};
   size_t offset[4] = {}, row_bytes[4] = {};
-  bool needed[4] = {};
   size_t total = 0;
   for (const MatmulOutput& o : outs) {
     RS_CHECK(o.w->n_in == n_in);
     const int f = activation_format(o.w->type);
     RS_CHECK(f >= 0);
-    if (needed[f]) continue;
-    needed[f] = true;
+    if (row_bytes[f] != 0) continue;
+    fmt_type[f] = o.w->type;
     row_bytes[f] = packed_activation_row_bytes(o.w->type, n_in);
     offset[f] = total;
     total += row_bytes[f] * static_cast<size_t>(n_tokens);
   }
   if (scratch.activations.size() < total) scratch.activations.resize(total);
   uint8_t* acts = scratch.activations.data();
-  // Each format once, from the first matrix that reads it.
-  auto quantize_once = [&](int64_t t0, int64_t t1) {
-    bool seen[4] = {};
-    for (const MatmulOutput& o : outs) {
-      const int f = activation_format(o.w->type);
-      if (seen[f]) continue;
-      seen[f] = true;
+  auto quantize = [&](int64_t t0, int64_t t1) {
+    for (int f = 0; f < 4; ++f) {
+      if (row_bytes[f] == 0) continue;
       for (int64_t t = t0; t < t1; ++t)
-        quantize_activations(o.w->type, x + t * n_in, n_in, acts + offset[f] + static_cast<size_t>(t) * row_bytes[f]);
+        quantize_activations(fmt_type[f], x + t * n_in, n_in, acts + offset[f] + static_cast<size_t>(t) * row_bytes[f]);
     }
   };
   if (n_tokens == 1) {
-    quantize_once(0, 1);
+    quantize(0, 1);
   } else {
-    pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) { quantize_once(b, e); });
+    pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) { quantize(b, e); });
   }
 
   // Row groups of all matrices, numbered consecutively.

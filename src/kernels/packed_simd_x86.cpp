@@ -139,7 +139,10 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
 // Q6_K: per chunk of 64 weights, the 6-bit values are rebuilt from the low-nibble and
 // high-pair vectors once for the whole token tile; each 16-weight sub-block's dot starts at
 // -32 x its activation sum (the offset) and is scaled by the signed 8-bit scale in float.
-template <int kT>
+// kWide (prefill tiles): the same arithmetic one 16-weight sub-block at a time, so only its 4
+// rebuilt vectors stay live while kT tokens use them; keeping all 16 of a chunk takes fewer
+// instructions for the one token of a decode step.
+template <int kT, bool kWide = false>
 RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
                                      const ActBlock256* const* a, float* const* y) {
   __m512 acc[kT];
@@ -151,87 +154,67 @@ RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block
     prefetch_ahead(bp, block_bytes);
     __m512 fsum[kT];
     for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
-    for (int u = 0; u < 4; ++u) {
-      const uint8_t* L = bp + 288 + u * 768;
-      const uint8_t* H = L + 512;
-      __m512i q[16];
-      for (int yv = 0; yv < 8; ++yv) {
-        const __m512i raw = _mm512_loadu_si512(L + 64 * yv);
-        q[yv] = _mm512_and_si512(raw, low4);
-        q[yv + 8] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-      }
-      for (int z = 0; z < 4; ++z) {
-        const __m512i h = _mm512_loadu_si512(H + 64 * z);
-        q[z] = _mm512_or_si512(q[z], _mm512_and_si512(_mm512_slli_epi16(h, 4), bits45));
-        q[z + 4] = _mm512_or_si512(q[z + 4], _mm512_and_si512(_mm512_slli_epi16(h, 2), bits45));
-        q[z + 8] = _mm512_or_si512(q[z + 8], _mm512_and_si512(h, bits45));
-        q[z + 12] = _mm512_or_si512(q[z + 12], _mm512_and_si512(_mm512_srli_epi16(h, 2), bits45));
-      }
-      __m512 sc[4];
-      for (int sl = 0; sl < 4; ++sl)
-        sc[sl] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
-      for (int t = 0; t < kT; ++t) {
-        const ActBlock256& ab = a[t][b];
-        const int8_t* aq = ab.qs + 64 * u;
-        __m512i is[4];
-        for (int sl = 0; sl < 4; ++sl) is[sl] = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
-        for (int gi = 0; gi < 4; ++gi)
-          for (int sl = 0; sl < 4; ++sl) {
-            const int x = 4 * sl + gi;
-            is[sl] = _mm512_dpbusd_epi32(is[sl], q[x], _mm512_set1_epi32(load_i32(aq + 4 * x)));
-          }
-        for (int sl = 0; sl < 4; ++sl) fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[sl]), sc[sl], fsum[t]);
-      }
-    }
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
-    for (int t = 0; t < kT; ++t)
-      acc[t] = _mm512_fmadd_ps(fsum[t], _mm512_mul_ps(dw, _mm512_set1_ps(a[t][b].d)), acc[t]);
-  }
-  for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
-}
-
-// Q6_K for wide token tiles (prefill): the same arithmetic as tile_q6_k, but one 16-weight
-// sub-block at a time, so only its 4 rebuilt weight vectors stay live while kT tokens use
-// them (tile_q6_k keeps all 16 of a chunk, which a decode step of one token needs fewer
-// instructions for).
-template <int kT>
-RS_TARGET_AVX512_VNNI void tile_q6_k_wide(const uint8_t* gp, int64_t nb, size_t block_bytes,
-                                     const ActBlock256* const* a, float* const* y) {
-  __m512 acc[kT];
-  for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
-  const __m512i bits45 = _mm512_set1_epi8(0x30);
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
-    __m512 fsum[kT];
-    for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
-    for (int u = 0; u < 4; ++u) {
-      const uint8_t* L = bp + 288 + u * 768;
-      const uint8_t* H = L + 512;
-      // One 16-weight sub-block (4 groups of 4) at a time: its 4 weight vectors are rebuilt
-      // once and dotted with every token of the tile.
-      for (int sl = 0; sl < 4; ++sl) {
-        __m512i q[4];
-        for (int gi = 0; gi < 4; ++gi) {
-          const int x = 4 * sl + gi;  // group within the chunk, 0..15
-          const __m512i raw = _mm512_loadu_si512(L + 64 * (x % 8));
-          const __m512i lo = x < 8 ? _mm512_and_si512(raw, low4) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-          const __m512i h = _mm512_loadu_si512(H + 64 * (x % 4));
-          const int shift = 2 * (x / 4);  // the pair sits at bits shift..shift+1; move it to 4..5
-          const __m512i hi = shift <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - shift))
-                                        : _mm512_srli_epi16(h, static_cast<unsigned>(shift - 4));
-          q[gi] = _mm512_or_si512(lo, _mm512_and_si512(hi, bits45));
+    if constexpr (!kWide) {
+      for (int u = 0; u < 4; ++u) {
+        const uint8_t* L = bp + 288 + u * 768;
+        const uint8_t* H = L + 512;
+        __m512i q[16];
+        for (int yv = 0; yv < 8; ++yv) {
+          const __m512i raw = _mm512_loadu_si512(L + 64 * yv);
+          q[yv] = _mm512_and_si512(raw, low4);
+          q[yv + 8] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
         }
-        const __m512 sc = _mm512_cvtepi32_ps(
-            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
+        for (int z = 0; z < 4; ++z) {
+          const __m512i h = _mm512_loadu_si512(H + 64 * z);
+          q[z] = _mm512_or_si512(q[z], _mm512_and_si512(_mm512_slli_epi16(h, 4), bits45));
+          q[z + 4] = _mm512_or_si512(q[z + 4], _mm512_and_si512(_mm512_slli_epi16(h, 2), bits45));
+          q[z + 8] = _mm512_or_si512(q[z + 8], _mm512_and_si512(h, bits45));
+          q[z + 12] = _mm512_or_si512(q[z + 12], _mm512_and_si512(_mm512_srli_epi16(h, 2), bits45));
+        }
+        __m512 sc[4];
+        for (int sl = 0; sl < 4; ++sl)
+          sc[sl] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
         for (int t = 0; t < kT; ++t) {
           const ActBlock256& ab = a[t][b];
-          const int8_t* aq = ab.qs + 64 * u + 16 * sl;
-          __m512i is = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
-          for (int gi = 0; gi < 4; ++gi) is = _mm512_dpbusd_epi32(is, q[gi], _mm512_set1_epi32(load_i32(aq + 4 * gi)));
-          fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), sc, fsum[t]);
+          const int8_t* aq = ab.qs + 64 * u;
+          __m512i is[4];
+          for (int sl = 0; sl < 4; ++sl) is[sl] = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
+          for (int gi = 0; gi < 4; ++gi)
+            for (int sl = 0; sl < 4; ++sl) {
+              const int x = 4 * sl + gi;
+              is[sl] = _mm512_dpbusd_epi32(is[sl], q[x], _mm512_set1_epi32(load_i32(aq + 4 * x)));
+            }
+          for (int sl = 0; sl < 4; ++sl) fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is[sl]), sc[sl], fsum[t]);
+        }
+      }
+    } else {
+      for (int u = 0; u < 4; ++u) {
+        const uint8_t* L = bp + 288 + u * 768;
+        const uint8_t* H = L + 512;
+        // One 16-weight sub-block (4 groups of 4) at a time: its 4 weight vectors are rebuilt
+        // once and dotted with every token of the tile.
+        for (int sl = 0; sl < 4; ++sl) {
+          __m512i q[4];
+          for (int gi = 0; gi < 4; ++gi) {
+            const int x = 4 * sl + gi;  // group within the chunk, 0..15
+            const __m512i raw = _mm512_loadu_si512(L + 64 * (x % 8));
+            const __m512i lo = x < 8 ? _mm512_and_si512(raw, low4) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+            const __m512i h = _mm512_loadu_si512(H + 64 * (x % 4));
+            const int shift = 2 * (x / 4);  // the pair sits at bits shift..shift+1; move it to 4..5
+            const __m512i hi = shift <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - shift))
+                                          : _mm512_srli_epi16(h, static_cast<unsigned>(shift - 4));
+            q[gi] = _mm512_or_si512(lo, _mm512_and_si512(hi, bits45));
+          }
+          const __m512 sc = _mm512_cvtepi32_ps(
+              _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
+          for (int t = 0; t < kT; ++t) {
+            const ActBlock256& ab = a[t][b];
+            const int8_t* aq = ab.qs + 64 * u + 16 * sl;
+            __m512i is = _mm512_set1_epi32(-32 * ab.bsum16[4 * u + sl]);
+            for (int gi = 0; gi < 4; ++gi) is = _mm512_dpbusd_epi32(is, q[gi], _mm512_set1_epi32(load_i32(aq + 4 * gi)));
+            fsum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), sc, fsum[t]);
+          }
         }
       }
     }
@@ -288,7 +271,7 @@ PackedKernelFn packed_kernel_avx512_vnni(QuantType type) {
     case QuantType::Q5_K:
       return run_tiles<ActBlock256, 8, tile_k4<1, true>, tile_k4<2, true>, tile_k4<3, true>, tile_k4<8, true>>;
     case QuantType::Q6_K:
-      return run_tiles<ActBlock256, 8, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k_wide<8>>;
+      return run_tiles<ActBlock256, 8, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<8, true>>;
     default: return nullptr;
   }
 }
