@@ -1,7 +1,9 @@
 // Grammar token-mask speed on a real vocabulary: compile time, and mean / p99 time per mask over a
 // seeded random walk through each grammar, after checking the masks against brute force.
 //
-//   grammar_mask_bench [--vocab FILE.gguf] [--steps N] [--seed S] FILE-or-DIR...
+//   grammar_mask_bench [--vocab FILE.gguf] [--steps N] [--seed S] [--slow US] FILE-or-DIR...
+//
+// --slow US prints every mask that took longer than US microseconds, with the text before it.
 //
 // Inputs: *.gbnf files, or directories of them (default: bench/grammars and bench/schemas).
 // JSON-Schema files (*.json) are converted as response_format json_schema converts them.
@@ -105,7 +107,7 @@ struct Result {
 // Random walk of `steps` masks: pick a random allowed token, prefer ending when allowed so that
 // several outputs are produced; a finished output restarts with a fresh constraint.
 Result run(const fs::path& path, const std::shared_ptr<const VocabIndex>& vocab, int steps,
-           uint32_t seed) {
+           uint32_t seed, double slow_us) {
   Result r;
   r.name = path.filename().string();
   const std::string gbnf = load_gbnf(path);
@@ -123,11 +125,20 @@ Result run(const fs::path& path, const std::shared_ptr<const VocabIndex>& vocab,
   auto tc = std::make_unique<TokenConstraint>(grammar, vocab);
   std::vector<uint64_t> mask;
   std::vector<int32_t> allowed;
+  std::string text;  // the current output, for --slow
   for (int step = 0; step < steps; ++step) {
     const auto t0 = Clock::now();
     tc->fill_mask(mask);
     r.mask_us.push_back(micros(Clock::now() - t0));
     if (r.outputs == 0) r.cold_us.push_back(r.mask_us.back());
+    if (slow_us > 0 && r.mask_us.back() > slow_us) {
+      size_t n_allowed = 0;
+      for (uint64_t w : mask) n_allowed += static_cast<size_t>(__builtin_popcountll(w));
+      const std::string tail = text.size() > 60 ? text.substr(text.size() - 60) : text;
+      std::printf("  slow: %s step %d (output %d%s): %.0f us, %zu tokens allowed, after [%s]\n",
+                  r.name.c_str(), step, r.outputs, r.outputs == 0 ? ", cold" : "",
+                  r.mask_us.back(), n_allowed, tail.c_str());
+    }
 
     allowed.clear();
     bool eog_allowed = false;
@@ -151,6 +162,7 @@ Result run(const fs::path& path, const std::shared_ptr<const VocabIndex>& vocab,
     if (allowed.empty() || (eog_allowed && rng() % 4 == 0)) {
       if (!eog_allowed) throw rightsize::Error(r.name + ": dead end, no token allowed");
       ++r.outputs;
+      text.clear();
       tc = std::make_unique<TokenConstraint>(grammar, vocab);  // a fresh sequence, shared cache
       continue;
     }
@@ -161,6 +173,7 @@ Result run(const fs::path& path, const std::shared_ptr<const VocabIndex>& vocab,
     }
     ++r.checked;
     tc->accept(pick);
+    text += vocab->piece(pick);
   }
   return r;
 }
@@ -174,6 +187,7 @@ int main(int argc, char** argv) {
     std::string vocab_path = (testdata / "tokenizer" / "ggml-vocab-llama-bpe.gguf").string();
     int steps = 200;
     uint32_t seed = 1;
+    double slow_us = 0;
     std::vector<std::string> inputs;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -181,6 +195,8 @@ int main(int argc, char** argv) {
         vocab_path = argv[++i];
       } else if (a == "--steps" && i + 1 < argc) {
         steps = std::atoi(argv[++i]);
+      } else if (a == "--slow" && i + 1 < argc) {
+        slow_us = std::atof(argv[++i]);
       } else if (a == "--seed" && i + 1 < argc) {
         seed = static_cast<uint32_t>(std::atoi(argv[++i]));
       } else {
@@ -219,7 +235,7 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (const fs::path& f : files) {
       try {
-        const Result r = run(f, vocab, steps, seed);
+        const Result r = run(f, vocab, steps, seed, slow_us);
         std::printf("%-36s %8.2fms %7zu %7.1fus %7.1fus %7.1fus %7.1fus  (%d outputs)\n",
                     r.name.c_str(), r.compile_us / 1000, r.mask_us.size(), mean(r.mask_us),
                     percentile(r.mask_us, 0.5), percentile(r.mask_us, 0.99),

@@ -231,5 +231,18 @@ ws ::= [ \n]{0,3}
   }
 }
 
+// maxLength strings as the schema converter writes them (a counter within a token's reach of its
+// bound at every step), and an unbounded one, both over the whole Unicode-heavy vocabulary.
+TEST_F(Llama3Vocab, BoundedJsonStringMasksMatchBruteForce) {
+  const std::string strings = R"g(root ::= "{" ws "\"a\":" ws short "," ws "\"b\":" ws long "," ws "\"c\":" ws any ws "}"
+short ::= "\"" char{2,20} "\""
+long ::= "\"" char{0,100} "\""
+any ::= "\"" char* "\""
+char ::= [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})
+ws ::= ( " " | "\n" [ \t]{0,20} )?
+)g";
+  for (uint32_t seed = 1; seed <= 2; ++seed) walk_checked(vocab_, strings, seed, 40);
+}
+
 }  // namespace
 }  // namespace rightsize::sampling::grammar

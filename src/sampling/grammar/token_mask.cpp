@@ -3,6 +3,7 @@
 #include "sampling/grammar/token_mask.h"
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,6 +30,54 @@ inline void set_bit(std::vector<uint64_t>& bits, int32_t id) {
 }
 
 inline bool any_byte(const ByteSet& s) { return (s[0] | s[1] | s[2] | s[3]) != 0; }
+
+// A UTF-8 decoder as a DFA over the states a string can be in after some bytes: 0 between
+// characters; 1, 2, 3 continuation bytes (80-BF) still to come; 4-7 the lead bytes E0, ED, F0,
+// F4, whose next byte has a narrower range (no overlong forms, no surrogates, nothing past
+// U+10FFFF). Returns the state after byte b, or -1 where b cannot come next.
+int utf8_step(int state, uint8_t b) {
+  const bool cont = b >= 0x80 && b <= 0xBF;
+  switch (state) {
+    case 0:
+      if (b < 0x80) return 0;
+      if (b >= 0xC2 && b <= 0xDF) return 1;
+      if (b == 0xE0) return 4;
+      if (b == 0xED) return 5;
+      if (b >= 0xE1 && b <= 0xEF) return 2;
+      if (b == 0xF0) return 6;
+      if (b >= 0xF1 && b <= 0xF3) return 3;
+      if (b == 0xF4) return 7;
+      return -1;
+    case 1: return cont ? 0 : -1;
+    case 2: return cont ? 1 : -1;
+    case 3: return cont ? 2 : -1;
+    case 4: return b >= 0xA0 && b <= 0xBF ? 1 : -1;
+    case 5: return b >= 0x80 && b <= 0x9F ? 1 : -1;
+    case 6: return b >= 0x90 && b <= 0xBF ? 2 : -1;
+    case 7: return b >= 0x80 && b <= 0x8F ? 2 : -1;
+    default: return -1;
+  }
+}
+constexpr int kUtf8States = 8;
+
+// The multi-byte characters of UTF-8, grouped by lead bytes whose continuations have the same
+// ranges (the same table as utf8_step).
+struct Utf8Group {
+  uint8_t lead_lo, lead_hi;
+  uint8_t n_cont;
+  std::array<std::pair<uint8_t, uint8_t>, 3> cont;
+};
+constexpr std::pair<uint8_t, uint8_t> kCont{0x80, 0xBF};
+constexpr Utf8Group kUtf8Groups[] = {
+    {0xC2, 0xDF, 1, {kCont, kCont, kCont}},
+    {0xE0, 0xE0, 2, {{{0xA0, 0xBF}, kCont, kCont}}},
+    {0xE1, 0xEC, 2, {kCont, kCont, kCont}},
+    {0xED, 0xED, 2, {{{0x80, 0x9F}, kCont, kCont}}},
+    {0xEE, 0xEF, 2, {kCont, kCont, kCont}},
+    {0xF0, 0xF0, 3, {{{0x90, 0xBF}, kCont, kCont}}},
+    {0xF1, 0xF3, 3, {kCont, kCont, kCont}},
+    {0xF4, 0xF4, 3, {{{0x80, 0x8F}, kCont, kCont}}},
+};
 
 }  // namespace
 
@@ -108,6 +157,22 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     if (inserted) v->byte_sets_below_.push_back(below);
     v->bytes_below_[i] = it->second;
   }
+  // UTF-8 validity and depth below each node, children before parents as above.
+  v->utf8_states_below_.assign(trie.size(), 0);
+  v->depth_below_.assign(trie.size(), 0);
+  for (size_t i = trie.size(); i-- > 0;) {
+    uint8_t ok = (1u << kUtf8States) - 1;
+    uint32_t depth = 0;
+    for (uint32_t c = static_cast<uint32_t>(i) + 1; c < trie[i].end; c = trie[c].end) {
+      for (int st = 0; st < kUtf8States; ++st) {
+        const int next = utf8_step(st, trie[c].byte);
+        if (next < 0 || !((v->utf8_states_below_[c] >> next) & 1)) ok &= ~(1u << st);
+      }
+      depth = std::max<uint32_t>(depth, v->depth_below_[c] + 1u);
+    }
+    v->utf8_states_below_[i] = ok;
+    v->depth_below_[i] = static_cast<uint16_t>(depth);
+  }
   for (const auto& node : trie) v->max_piece_length_ = std::max<size_t>(v->max_piece_length_, node.depth);
   v->pieces_ = std::move(pieces);
   v->special_ = std::move(special);
@@ -156,9 +221,14 @@ void TokenConstraint::reset_dfa() {
   set_can_end_.clear();
   set_loop_state_.clear();
   set_loop_.clear();
+  set_utf8_loop_.clear();
+  set_horizon_.clear();
+  advanced_narrow_.clear();
+  clamped_.clear();
   set_ids_.clear();
   transitions_.clear();
-  RS_CHECK(intern_set({}) == 0);  // set 0: dead
+  members_.clear();
+  RS_CHECK(intern_set(members_, horizon_) == 0);  // set 0: dead
 }
 
 uint32_t TokenConstraint::push(uint32_t pos, uint32_t parent) {
@@ -176,9 +246,16 @@ uint32_t TokenConstraint::push(uint32_t pos, uint32_t parent) {
   return it->second;
 }
 
-// The stacks `node` expands to (top a byte set, or empty), as llama.cpp's advance_stack; memoised.
-TokenConstraint::Range TokenConstraint::advance(uint32_t node) {
-  if (node < advanced_.size() && advanced_[node].end != 0) return advanced_[node];
+// The stacks `node` expands to (top a byte set, or empty), as llama.cpp's advance_stack, with new
+// counters clamped for `horizon` bytes; memoised.
+TokenConstraint::Range TokenConstraint::advance(uint32_t node, uint32_t horizon) {
+  const bool narrow = horizon != horizon_;
+  const uint64_t narrow_key = uint64_t{node} << 20 | horizon;
+  if (narrow) {
+    if (auto it = advanced_narrow_.find(narrow_key); it != advanced_narrow_.end()) return it->second;
+  } else if (node < advanced_.size() && advanced_[node].end != 0) {
+    return advanced_[node];
+  }
   const Grammar& g = *grammar_;
   work_.assign(1, node);
   std::unordered_set<uint32_t> seen{node};
@@ -192,7 +269,7 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node) {
       continue;
     }
     const uint32_t parent = nodes_[n].parent;
-    g.expand(top, horizon_, [&](uint32_t lower, uint32_t upper) {
+    g.expand(top, horizon, [&](uint32_t lower, uint32_t upper) {
       uint32_t t = parent;
       if (lower != kNoFrame) t = push(lower, t);
       if (upper != kNoFrame) t = push(upper, t);
@@ -202,18 +279,24 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node) {
   std::sort(advanced_data_.begin() + begin, advanced_data_.end());
   advanced_data_.erase(std::unique(advanced_data_.begin() + begin, advanced_data_.end()),
                        advanced_data_.end());
+  const Range r{begin, static_cast<uint32_t>(advanced_data_.size())};
+  if (narrow) return advanced_narrow_[narrow_key] = r;
   if (advanced_.size() < nodes_.size()) advanced_.resize(nodes_.size());
   // end is never 0 once computed: the expansion of a stack is never empty.
-  advanced_[node] = {begin, static_cast<uint32_t>(advanced_data_.size())};
-  return advanced_[node];
+  return advanced_[node] = r;
 }
 
-uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members) {
+uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members, uint32_t horizon) {
   if (members.size() > kMaxStacks) {
     throw rightsize::Error("grammar too ambiguous: more than " + std::to_string(kMaxStacks) +
                            " parse stacks");
   }
-  auto [it, inserted] = set_ids_.try_emplace(members, static_cast<uint32_t>(set_first_.size()));
+  // No stacks is the dead state 0 under every horizon. The same stacks under two horizons are two
+  // states otherwise: their counters clamp differently later.
+  if (members.empty() && !set_first_.empty()) return 0;
+  set_key_.assign(members.begin(), members.end());
+  set_key_.push_back(horizon);
+  auto [it, inserted] = set_ids_.try_emplace(set_key_, static_cast<uint32_t>(set_first_.size()));
   if (inserted) {
     ByteSet first{};
     for (uint32_t m : members) {
@@ -227,6 +310,8 @@ uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members) {
     set_can_end_.push_back(!members.empty() && members[0] == 0);
     set_loop_state_.push_back(members.empty() ? kLoopNone : kLoopUnknown);
     set_loop_.push_back({});
+    set_utf8_loop_.push_back(0);
+    set_horizon_.push_back(horizon);
     transitions_.resize(set_first_.size() * 256, -1);
   }
   return it->second;
@@ -245,16 +330,62 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
       if (!byteset_has(g.byte_set(g.at(top).value), byte)) continue;
       const uint32_t parent = nodes_[m].parent;
       const uint32_t next = g.is_end_of_sequence(top + 1) ? parent : push(top + 1, parent);
-      const Range r = advance(next);
+      const Range r = advance(next, set_horizon_[set]);
       scratch_.insert(scratch_.end(), advanced_data_.begin() + r.begin,
                       advanced_data_.begin() + r.end);
     }
     std::sort(scratch_.begin(), scratch_.end());
     scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
   }
-  const uint32_t next_set = intern_set(scratch_);
+  const uint32_t next_set = intern_set(scratch_, set_horizon_[set]);
   transitions_[slot] = static_cast<int32_t>(next_set);
   return next_set;
+}
+
+// Node `node` with the counters of its top frames clamped for `horizon` bytes. Only the top frames:
+// the walk below a trie node rarely pops deeper within one token, and a frame left exact is only
+// less merged, never wrong.
+uint32_t TokenConstraint::clamp_stack(uint32_t node, uint32_t horizon) {
+  constexpr int kClampFrames = 4;
+  uint32_t frames[kClampFrames];
+  int n = 0;
+  uint32_t base = node;
+  bool changed = false;
+  for (; n < kClampFrames && base != 0; ++n, base = nodes_[base].parent) {
+    frames[n] = nodes_[base].pos;
+    if (Grammar::is_counter(frames[n])) {
+      const uint32_t c = grammar_->clamp_counter(frames[n], horizon);
+      changed = changed || c != frames[n];
+      frames[n] = c;
+    }
+  }
+  if (!changed) return node;
+  while (n-- > 0) base = push(frames[n], base);
+  return base;
+}
+
+// `set` as seen from a point with only `horizon` bytes left to read: counts that those bytes cannot
+// tell apart become one, so a bounded string (char{0,40}) is the same state at most counts and the
+// walk finds loops there. Returns `set` itself when no counter changes.
+uint32_t TokenConstraint::clamp_set(uint32_t set, uint32_t horizon) {
+  const uint64_t key = uint64_t{set} << 20 | horizon;
+  if (auto it = clamped_.find(key); it != clamped_.end()) return it->second;
+  members_.clear();
+  bool changed = false;
+  for (uint32_t i = set_begin_[set]; i < set_begin_[set + 1]; ++i) {
+    const uint32_t m = set_data_[i];
+    const uint32_t c = m == 0 ? 0 : clamp_stack(m, horizon);
+    changed = changed || c != m;
+    members_.push_back(c);
+  }
+  uint32_t out = set;
+  if (changed) {
+    std::sort(members_.begin(), members_.end());
+    members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
+    out = intern_set(members_, horizon);
+  }
+  clamped_.emplace(key, out);
+  return out;
 }
 
 void TokenConstraint::find_loop(uint32_t set) {
@@ -268,6 +399,36 @@ void TokenConstraint::find_loop(uint32_t set) {
   }
   set_loop_[set] = loop;
   set_loop_state_[set] = any_byte(loop) ? kLoopSome : kLoopNone;
+  if (set_loop_state_[set] == kLoopSome && (first[2] | first[3]) != 0) {
+    set_utf8_loop_[set] = utf8_loops(set);
+  }
+}
+
+// Whether every valid multi-byte UTF-8 character leads from `set` back to it (a string body that
+// takes any character). Conservative: where the continuation bytes of one range lead to different
+// states, the answer is no.
+bool TokenConstraint::utf8_loops(uint32_t set) {
+  for (const Utf8Group& g : kUtf8Groups) {
+    uint32_t checked = UINT32_MAX;  // leads of a group usually share their next state
+    for (int lead = g.lead_lo; lead <= g.lead_hi; ++lead) {
+      uint32_t state = transition(set, static_cast<uint8_t>(lead));
+      if (state == 0) return false;
+      if (state == checked) continue;
+      const uint32_t after_lead = state;
+      for (int level = 0; level < g.n_cont; ++level) {
+        const auto [lo, hi] = g.cont[level];
+        const uint32_t next = transition(state, lo);
+        if (next == 0) return false;
+        for (int b = lo + 1; b <= hi; ++b) {
+          if (transition(state, static_cast<uint8_t>(b)) != next) return false;
+        }
+        state = next;
+      }
+      if (state != set) return false;
+      checked = after_lead;
+    }
+  }
+  return true;
 }
 
 // Sets the bits of every token in the trie subtree at `root` that the stacks in `set` (the state
@@ -292,22 +453,32 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
     }
     // The transition table answers dead bytes too, so the hot path is two dependent loads.
     const int32_t known = transitions_[size_t{parent} * 256 + node.byte];
-    const uint32_t next = known >= 0 ? static_cast<uint32_t>(known) : transition(parent, node.byte);
+    uint32_t next = known >= 0 ? static_cast<uint32_t>(known) : transition(parent, node.byte);
     if (next == 0) {
       i = node.end;
       continue;
     }
-    depth_state_[node.depth] = next;
-    // A loop state whose loop bytes cover everything below this node stays in itself down the
-    // whole subtree: every token there is allowed (and, when it cannot end, nothing is an entry).
     const uint32_t size = node.end - i;
+    // Below a large subtree's root only its depth matters of the counters: clamp them to it (a
+    // power of two, so each state has few clamped forms).
+    if (size >= kLoopWorthNodes) {
+      const uint32_t h = std::bit_ceil(std::max<uint32_t>(vocab_->depth_below(i), 1));
+      if (h < set_horizon_[next]) next = clamp_set(next, h);
+    }
+    depth_state_[node.depth] = next;
+    // A loop state whose loop covers everything below this node stays in itself down the whole
+    // subtree: every token there is allowed (and, when it cannot end, nothing is an entry). The
+    // loop covers a subtree when its bytes include every byte below, or every ASCII byte below
+    // and, the subtree being valid UTF-8, every multi-byte character.
     if (size > 1 && set_loop_state_[next] != kLoopNone && (ends == nullptr || !set_can_end_[next])) {
       if (set_loop_state_[next] == kLoopUnknown && size >= kLoopWorthNodes) find_loop(next);
       if (set_loop_state_[next] == kLoopSome) {
         const ByteSet& below = vocab_->bytes_below(i);
         const ByteSet& loop = set_loop_[next];
-        if (((below[0] & ~loop[0]) | (below[1] & ~loop[1]) | (below[2] & ~loop[2]) |
-             (below[3] & ~loop[3])) == 0) {
+        const uint64_t ascii_left = (below[0] & ~loop[0]) | (below[1] & ~loop[1]);
+        const uint64_t high_left = (below[2] & ~loop[2]) | (below[3] & ~loop[3]);
+        if (ascii_left == 0 &&
+            (high_left == 0 || (set_utf8_loop_[next] && vocab_->utf8_below(i)))) {
           const uint32_t last = vocab_->subtree_tokens(node.end);
           for (uint32_t t = vocab_->subtree_tokens(i); t < last; ++t) set_bit(allowed, tokens[t]);
           i = node.end;
@@ -325,7 +496,8 @@ std::shared_ptr<const Fragment> TokenConstraint::fragment(const std::vector<uint
   if (auto found = fragments_->find(key)) return found;
   uint32_t node = 0;
   for (size_t i = key.size(); i-- > 0;) node = push(key[i], node);
-  const uint32_t start = intern_set({node});
+  members_.assign(1, node);
+  const uint32_t start = intern_set(members_, horizon_);
 
   auto f = std::make_shared<Fragment>();
   f->accepted.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
@@ -345,7 +517,10 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
   const int32_t n_vocab = vocab_->n_vocab();
   allowed.assign((static_cast<size_t>(n_vocab) + 63) / 64, 0);
   if (finished_) return;
-  if (nodes_.size() > kMaxDfaNodes || set_first_.size() > kMaxDfaSets) reset_dfa();
+  if (nodes_.size() > kMaxDfaNodes || set_first_.size() > kMaxDfaSets ||
+      advanced_narrow_.size() > kMaxDfaNodes) {
+    reset_dfa();
+  }
   const size_t words = allowed.size();
   bool complete = false;
   done_.clear();
@@ -376,9 +551,9 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
     for (size_t j = 0; j + k < stack.size(); ++j) below = push(stack[j], below);
     if (advanced_set_.size() <= below) advanced_set_.resize(nodes_.size(), -1);
     if (advanced_set_[below] < 0) {
-      const Range r = advance(below);
+      const Range r = advance(below, horizon_);
       scratch_.assign(advanced_data_.begin() + r.begin, advanced_data_.begin() + r.end);
-      const uint32_t set = intern_set(scratch_);
+      const uint32_t set = intern_set(scratch_, horizon_);
       if (advanced_set_.size() <= below) advanced_set_.resize(nodes_.size(), -1);
       advanced_set_[below] = static_cast<int32_t>(set);
     }

@@ -51,6 +51,12 @@ class VocabIndex {
   const ByteSet& bytes_below(uint32_t n) const { return byte_sets_below_[bytes_below_[n]]; }
   // The tokens of node n's subtree are trie_tokens()[subtree_tokens(n), subtree_tokens(n.end)).
   uint32_t subtree_tokens(uint32_t n) const { return subtree_tokens_[n]; }
+  // Every token below node n, read on from n as if a UTF-8 character ended there, is valid UTF-8
+  // (its last character may be cut short). A walk in a state that takes every character back to
+  // itself can then accept the subtree whole, multi-byte characters included.
+  bool utf8_below(uint32_t n) const { return utf8_states_below_[n] & 1; }
+  // Bytes on the longest path below node n (0 for a leaf): how far a walk from n can look.
+  uint32_t depth_below(uint32_t n) const { return depth_below_[n]; }
 
   // The fragment cache that every TokenConstraint of `grammar` over this vocabulary shares
   // (thread-safe). It lives while the grammar does: entries of grammars since freed are dropped
@@ -70,6 +76,10 @@ class VocabIndex {
   std::vector<uint32_t> bytes_below_;  // by node: index into byte_sets_below_ (deduplicated)
   std::vector<ByteSet> byte_sets_below_;
   std::vector<uint32_t> subtree_tokens_;  // by node, plus one entry for trie_.size()
+  // By node: bit s set iff every path below is valid UTF-8 from decoder state s (0: between
+  // characters; see utf8_step in the .cpp).
+  std::vector<uint8_t> utf8_states_below_;
+  std::vector<uint16_t> depth_below_;
 
   mutable std::mutex caches_mu_;
   mutable std::vector<std::pair<std::weak_ptr<const Grammar>, std::shared_ptr<FragmentCache>>>
@@ -117,10 +127,14 @@ class TokenConstraint {
   };
 
   uint32_t push(uint32_t pos, uint32_t parent);
-  Range advance(uint32_t node);
-  uint32_t intern_set(const std::vector<uint32_t>& members);
+  // Expansions and sets carry a horizon: counters in them are clamped for that many bytes.
+  Range advance(uint32_t node, uint32_t horizon);
+  uint32_t intern_set(const std::vector<uint32_t>& members, uint32_t horizon);
   uint32_t transition(uint32_t set, uint8_t byte);
+  uint32_t clamp_set(uint32_t set, uint32_t horizon);
+  uint32_t clamp_stack(uint32_t node, uint32_t horizon);
   void find_loop(uint32_t set);
+  bool utf8_loops(uint32_t set);
   std::shared_ptr<const Fragment> fragment(const std::vector<uint32_t>& key);
   void walk(uint32_t trie_node, uint32_t set, std::vector<uint64_t>& allowed,
             std::vector<std::pair<uint8_t, uint32_t>>* ends);
@@ -147,6 +161,14 @@ class TokenConstraint {
   // Bytes that lead from a set back to itself (a loop such as a string body), found lazily.
   std::vector<uint8_t> set_loop_state_;  // kLoopUnknown, kLoopNone or kLoopSome
   std::vector<ByteSet> set_loop_;
+  // Every valid multi-byte UTF-8 character leads from the set back to itself (found with the loop).
+  std::vector<uint8_t> set_utf8_loop_;
+  // Bytes within which the set's counters behave exactly (horizon_ at the root of a mask; less
+  // deep in the trie, where fewer bytes remain below a node, so more counts merge into one state
+  // and loops appear inside bounded strings too).
+  std::vector<uint32_t> set_horizon_;
+  std::unordered_map<uint64_t, Range> advanced_narrow_;  // (node, horizon < horizon_) -> expansion
+  std::unordered_map<uint64_t, uint32_t> clamped_;        // (set, horizon) -> set
   std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
   std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
 
@@ -158,6 +180,8 @@ class TokenConstraint {
   std::vector<uint32_t> depth_state_;  // walk: the set after the node at each depth on the path
   std::vector<std::pair<uint8_t, uint32_t>> ends_;
   std::vector<uint32_t> key_;
+  std::vector<uint32_t> set_key_;
+  std::vector<uint32_t> members_;
   std::vector<uint32_t> stack_;
   std::vector<std::pair<const Fragment*, uint32_t>> done_;
   std::vector<std::shared_ptr<const Fragment>> held_;  // this mask's fragments, kept alive

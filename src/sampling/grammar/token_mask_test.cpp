@@ -43,7 +43,7 @@ struct TestVocab {
   std::vector<int32_t> eog;
 };
 
-TestVocab make_vocab(uint32_t seed) {
+TestVocab make_vocab(uint32_t seed, int n_random = 1500, int max_len = 6) {
   TestVocab v;
   auto add = [&](std::string p, bool special = false) {
     v.pieces.push_back(std::move(p));
@@ -68,9 +68,9 @@ TestVocab make_vocab(uint32_t seed) {
   }
   std::mt19937 rng(seed);
   const std::string alphabet = "{}[]\":, \n\\abcxyz019.-+eE=()<>!tfnrul\xC3\xA9\xE2\x82\xAC";
-  for (int i = 0; i < 1500; ++i) {
+  for (int i = 0; i < n_random; ++i) {
     std::string p;
-    const int len = 1 + static_cast<int>(rng() % 6);
+    const int len = 1 + static_cast<int>(rng() % max_len);
     for (int j = 0; j < len; ++j) p += alphabet[rng() % alphabet.size()];
     add(p);
   }
@@ -202,6 +202,40 @@ TEST(VocabIndex, TrieHoldsExactlyTheOrdinaryTokens) {
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false, false}, {7}), rightsize::Error);
 }
 
+// The trie node of `prefix`, or -1.
+int64_t find_node(const VocabIndex& v, const std::string& prefix) {
+  uint32_t n = 0;
+  for (unsigned char b : prefix) {
+    const auto& trie = v.trie();
+    uint32_t c = n + 1;
+    while (c < trie[n].end && trie[c].byte != b) c = trie[c].end;
+    if (c >= trie[n].end) return -1;
+    n = c;
+  }
+  return n;
+}
+
+TEST(VocabIndex, Utf8ValidityAndDepthBelowEachNode) {
+  auto v = VocabIndex::build({"a", "ab", "abc", "a\xC3\xA9", "a\xC3", "b\xA9", "\xE2\x82\xAC", "c",
+                              "c\xED\x9F", "d\xED\xA0"},
+                             std::vector<bool>(10, false), {});
+  auto node = [&](const std::string& p) {
+    const int64_t n = find_node(*v, p);
+    EXPECT_GE(n, 0) << p;
+    return static_cast<uint32_t>(n);
+  };
+  EXPECT_EQ(v->depth_below(0), 3u);
+  EXPECT_EQ(v->depth_below(node("a")), 2u);
+  EXPECT_EQ(v->depth_below(node("abc")), 0u);
+  EXPECT_TRUE(v->utf8_below(node("a")));    // b, bc, é, and é cut short
+  EXPECT_FALSE(v->utf8_below(node("b")));   // a continuation byte where a character starts
+  EXPECT_FALSE(v->utf8_below(0));
+  EXPECT_FALSE(v->utf8_below(node("\xE2")));  // read as a character start, 82 is not one
+  EXPECT_TRUE(v->utf8_below(node("\xE2\x82\xAC")));
+  EXPECT_TRUE(v->utf8_below(node("c")));   // ED 9F: the start of U+D7C0
+  EXPECT_FALSE(v->utf8_below(node("d")));  // ED A0: a surrogate, never valid
+}
+
 TEST(TokenMask, MatchesBruteForceOnJson) {
   auto vocab = build(make_vocab(2));
   for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(kJson, vocab, seed, 60);
@@ -245,6 +279,29 @@ TEST(TokenMask, CountedRepetitionsMatchBruteForce) {
            "root ::= [0-9]{1,3} (\".\" [0-9]{1,3}){3} | \"x\"{0} \"-\"",
        }) {
     for (uint32_t seed = 1; seed <= 3; ++seed) random_walk_checked(g, vocab, seed, 60);
+  }
+}
+
+// Bounded strings over a vocabulary with subtrees large enough for the walk to clamp counters
+// to the depth below a node and to skip subtrees of ASCII and multi-byte characters whole.
+TEST(TokenMask, BoundedAndUnicodeStringsInLargeSubtreesMatchBruteForce) {
+  TestVocab v = make_vocab(10, 6000, 10);
+  for (const char* p : {"\xC3\xA9t\xC3\xA9", "\xE2\x82\xAC\xE2\x82\xAC", "a\xF0\x9F\x98\x80" "b", "\xED\x9F\xBF",
+                        "\xF4\x8F\xBF\xBF", "\xC3\xA9\xC3", "\xE2\x82\"", "\xC0\x80"}) {
+    v.pieces.push_back(p);
+    v.special.push_back(false);
+  }
+  auto vocab = build(v);
+  const char* kChar =
+      "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
+  for (const char* body : {
+           "root ::= \"\\\"\" char{0,40} \"\\\"\" (\" \" root)?\n",
+           "root ::= \"\\\"\" char{2,20} \"\\\"\" \",\" root | \"\\\"\" char* \"\\\"\"\n",
+           "root ::= \"[\" (\"\\\"\" char{0,7} \"\\\"\" \",\"){1,30} \"]\"\n",
+           "root ::= ([a-z\\u00E0-\\u00FF ] | \"\\u20AC\"){3,60} \".\"\n",
+       }) {
+    const std::string g = std::string(body) + kChar;
+    for (uint32_t seed = 1; seed <= 2; ++seed) random_walk_checked(g.c_str(), vocab, seed, 40);
   }
 }
 
