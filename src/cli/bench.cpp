@@ -49,9 +49,12 @@ void add_bench_command(CLI::App& app) {
       std::cout << j.dump(2) << "\n";
       return;
     }
-    std::printf("model: %s (%s, %.2f GiB), %d threads, SIMD %s, packed kernels %s, KV %s\n", o->model.c_str(),
-                m->config().arch.c_str(), static_cast<double>(m->file().file_size()) / (1u << 30), threads,
-                kernels::simd_target_name().c_str(), kernels::packed_kernel_isa(), kernels::kv_type_name(o->kv_type));
+    const size_t prefetch = kernels::packed_prefetch_bytes();
+    const std::string prefetch_text = prefetch == 0 ? "off" : std::to_string(prefetch) + " B";
+    std::printf("model: %s (%s, %.2f GiB), %d threads, SIMD %s, packed kernels %s (prefetch %s), KV %s\n",
+                o->model.c_str(), m->config().arch.c_str(), static_cast<double>(m->file().file_size()) / (1u << 30),
+                threads, kernels::simd_target_name().c_str(), kernels::packed_kernel_isa(), prefetch_text.c_str(),
+                kernels::kv_type_name(o->kv_type));
     std::printf("| %-8s | %14s |\n|----------|----------------|\n", "test", "t/s");
     for (const auto& r : results) std::printf("| %-8s | %7.2f ± %5.2f |\n", r.test.c_str(), r.mean(), r.stddev());
   });

@@ -27,10 +27,11 @@ namespace rightsize::kernels {
 namespace {
 
 // As the x86 kernels do: decoding streams each weight once from memory, and asking for the data
-// a few blocks ahead keeps more cache-line requests in flight than the hardware prefetcher alone.
-constexpr size_t kPrefetchBytes = 4096;
-RS_NEON_TARGET inline void prefetch_ahead(const uint8_t* bp, size_t block_bytes) {
-  for (size_t off = 0; off < block_bytes; off += 64) __builtin_prefetch(bp + kPrefetchBytes + off, 0, 3);
+// a few blocks ahead (packed_prefetch_bytes; 0 = not at all) can keep more cache-line requests in
+// flight than the hardware prefetcher alone.
+RS_NEON_TARGET inline void prefetch_ahead(const uint8_t* bp, size_t block_bytes, size_t distance) {
+  if (distance == 0) return;
+  for (size_t off = 0; off < block_bytes; off += 64) __builtin_prefetch(bp + distance + off, 0, 3);
 }
 
 // Four weight vectors (groups of 4 weights g..g+3 of 4 rows) against the 16 activation bytes of
@@ -77,9 +78,10 @@ RS_NEON_TARGET void tile_32(const uint8_t* gp, int64_t nb, size_t block_bytes, c
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
   const uint8x16_t low4 = vdupq_n_u8(0x0F);
   const uint8x16_t flip = vdupq_n_u8(0x80);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     for (int q = 0; q < 4; ++q) {
       // w[v]: row (4q + r)'s weights 4v..4v+3 in lane r.
       int8x16_t w[8];
@@ -116,9 +118,10 @@ RS_NEON_TARGET void tile_k4(const uint8_t* gp, int64_t nb, size_t block_bytes, c
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
   const uint8x16_t low4 = vdupq_n_u8(0x0F);
   const uint8x16_t bit4 = vdupq_n_u8(0x10);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     for (int q = 0; q < 4; ++q) {
       float32x4_t fsum[kT];
       for (int t = 0; t < kT; ++t) fsum[t] = vdupq_n_f32(0.0f);
@@ -192,9 +195,10 @@ RS_NEON_TARGET void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
   const uint8x16_t low4 = vdupq_n_u8(0x0F);
   const uint8x16_t bits45 = vdupq_n_u8(0x30);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     for (int q = 0; q < 4; ++q) {
       float32x4_t fsum[kT];
       for (int t = 0; t < kT; ++t) fsum[t] = vdupq_n_f32(0.0f);
@@ -236,9 +240,10 @@ RS_NEON_TARGET void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, const fl
   float32x4_t acc[kT][4];
   for (int t = 0; t < kT; ++t)
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t k = 0; k < n_in; ++k) {
     const uint8_t* col = gp + 32 * k;
-    if ((k & 1) == 0) __builtin_prefetch(col + kPrefetchBytes, 0, 3);
+    if (pf != 0 && (k & 1) == 0) __builtin_prefetch(col + pf, 0, 3);
     uint16_t h[16];
     std::memcpy(h, col, sizeof(h));
     float32x4_t w[4];

@@ -31,9 +31,10 @@ RS_TARGET_AVX512_VNNI void tile_32(const uint8_t* gp, int64_t nb, size_t block_b
   __m512 acc[kT];
   for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
     __m512i w[8];
     if constexpr (kNibbles) {
@@ -74,9 +75,10 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
   __m512 acc[kT];
   for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     __m512 fsum[kT];
     for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
     for (int c = 0; c < 4; ++c) {
@@ -149,9 +151,10 @@ RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block
   for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i bits45 = _mm512_set1_epi8(0x30);
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* bp = gp + static_cast<size_t>(b) * block_bytes;
-    prefetch_ahead(bp, block_bytes);
+    prefetch_ahead(bp, block_bytes, pf);
     __m512 fsum[kT];
     for (int t = 0; t < kT; ++t) fsum[t] = _mm512_setzero_ps();
     if constexpr (!kWide) {
@@ -231,9 +234,10 @@ RS_TARGET_AVX512_VNNI void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, c
                                       float* const* y) {
   __m512 acc[kT];
   for (int t = 0; t < kT; ++t) acc[t] = _mm512_setzero_ps();
+  const size_t pf = packed_prefetch_bytes();
   for (int64_t k = 0; k < n_in; ++k) {
     const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(gp + 32 * k));
-    if ((k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(gp + 32 * k + 4096), _MM_HINT_T0);
+    if (pf != 0 && (k & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(gp + 32 * k + pf), _MM_HINT_T0);
     const __m512 w = kBf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16))
                            : _mm512_cvtph_ps(raw);
     for (int t = 0; t < kT; ++t) acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[t][k]), acc[t]);
