@@ -208,6 +208,10 @@ RS_KERNEL_BENCH(Q4_0, 64);
 RS_KERNEL_BENCH(Q8_0, 64);
 RS_KERNEL_BENCH(Q4_K, 64);
 RS_KERNEL_BENCH(Q6_K, 64);
+RS_KERNEL_BENCH(F16, 1);
+RS_KERNEL_BENCH(BF16, 1);
+RS_KERNEL_BENCH(F16, 64);
+RS_KERNEL_BENCH(BF16, 64);
 
 int main(int argc, char** argv) {
   g_peak_gbs = measure_bandwidth();

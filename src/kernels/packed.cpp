@@ -11,6 +11,7 @@
 #include "kernels/matmul.h"
 #include "kernels/packed_internal.h"
 #include "kernels/packed_simd.h"
+#include "kernels/packed_tiles.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/quant_rows.h"
 #include "util/error.h"
@@ -65,7 +66,9 @@ void pack_column_16bit(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) 
   for (int64_t r = 0; r < kPackRows; ++r) std::memcpy(out + 2 * r, w.row(g * kPackRows + r) + 2 * b, 2);
 }
 
-// Half-precision weights: acc = fma(w, x, acc) per column, in column order.
+// Half-precision weights: acc = fma(w, x, acc) per column, in column order (BF16: in
+// bf16_pair_order, which is the same sum where no product or partial sum is subnormal: a product
+// of two BF16 values is exact in single precision, so fma rounds as vdpbf16ps's adds do).
 template <bool kBf16>
 void kernel_16bit_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
                          size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
@@ -74,11 +77,13 @@ void kernel_16bit_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const ui
     for (int64_t t = 0; t < n_tokens; ++t) {
       const float* x = reinterpret_cast<const float*>(acts + static_cast<size_t>(t) * act_row_bytes);
       float acc[kPackRows] = {};
-      for (int64_t k = 0; k < w.n_in; ++k)
+      for (int64_t i = 0; i < w.n_in; ++i) {
+        const int64_t k = kBf16 ? bf16_pair_order(i, w.n_in) : i;
         for (int r = 0; r < kPackRows; ++r) {
           const uint16_t h = col[k * kPackRows + r];
           acc[r] = std::fma(kBf16 ? bf16_to_f32(h) : fp16_to_f32(h), x[k], acc[r]);
         }
+      }
       std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
     }
   }

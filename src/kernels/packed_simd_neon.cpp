@@ -241,7 +241,8 @@ RS_NEON_TARGET void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, const fl
   for (int t = 0; t < kT; ++t)
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
   const size_t pf = packed_prefetch_bytes();
-  for (int64_t k = 0; k < n_in; ++k) {
+  for (int64_t i = 0; i < n_in; ++i) {
+    const int64_t k = kBf16 ? bf16_pair_order(i, n_in) : i;
     const uint8_t* col = gp + 32 * k;
     if (pf != 0 && (k & 1) == 0) __builtin_prefetch(col + pf, 0, 3);
     uint16_t h[16];

@@ -79,7 +79,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PackedKernel,
                                            Shape{QuantType::Q4_K, 256, 16}, Shape{QuantType::Q4_K, 1024, 48},
                                            Shape{QuantType::Q5_K, 256, 16}, Shape{QuantType::Q5_K, 1024, 32},
                                            Shape{QuantType::Q6_K, 256, 16}, Shape{QuantType::F16, 96, 32},
-                                           Shape{QuantType::BF16, 256, 48}, Shape{QuantType::Q6_K, 2048, 32}),
+                                           Shape{QuantType::BF16, 256, 48}, Shape{QuantType::Q6_K, 2048, 32},
+                                           Shape{QuantType::BF16, 37, 16}, Shape{QuantType::BF16, 1000, 32},
+                                           Shape{QuantType::F16, 33, 16}),
                          [](const auto& info) {
                            return std::string(traits(info.param.type).name) + "_" +
                                   std::to_string(info.param.n_in) + "x" + std::to_string(info.param.n_out);

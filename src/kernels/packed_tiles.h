@@ -9,6 +9,10 @@
 
 namespace rightsize::kernels {
 
+// BF16 weights are summed in pairs of columns, the second of each pair first, as the BF16
+// dot-product instruction (vdpbf16ps) adds them; a last odd column comes last. Column of step i.
+inline int64_t bf16_pair_order(int64_t i, int64_t n_in) { return (i ^ 1) < n_in ? i ^ 1 : i; }
+
 // A tile function: 16 rows of one group x kT tokens over all blocks. acts[t] points at token
 // t's activation blocks; y[t] receives its 16 outputs.
 template <class Act>
