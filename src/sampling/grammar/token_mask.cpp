@@ -48,14 +48,22 @@ int utf8_step(int state, uint8_t b) {
       if (b >= 0xF1 && b <= 0xF3) return 3;
       if (b == 0xF4) return 7;
       return -1;
-    case 1: return cont ? 0 : -1;
-    case 2: return cont ? 1 : -1;
-    case 3: return cont ? 2 : -1;
-    case 4: return b >= 0xA0 && b <= 0xBF ? 1 : -1;
-    case 5: return b >= 0x80 && b <= 0x9F ? 1 : -1;
-    case 6: return b >= 0x90 && b <= 0xBF ? 2 : -1;
-    case 7: return b >= 0x80 && b <= 0x8F ? 2 : -1;
-    default: return -1;
+    case 1:
+      return cont ? 0 : -1;
+    case 2:
+      return cont ? 1 : -1;
+    case 3:
+      return cont ? 2 : -1;
+    case 4:
+      return b >= 0xA0 && b <= 0xBF ? 1 : -1;
+    case 5:
+      return b >= 0x80 && b <= 0x9F ? 1 : -1;
+    case 6:
+      return b >= 0x90 && b <= 0xBF ? 2 : -1;
+    case 7:
+      return b >= 0x80 && b <= 0x8F ? 2 : -1;
+    default:
+      return -1;
   }
 }
 constexpr int kUtf8States = 8;
@@ -69,51 +77,32 @@ struct Utf8Group {
 };
 constexpr std::pair<uint8_t, uint8_t> kCont{0x80, 0xBF};
 constexpr Utf8Group kUtf8Groups[] = {
-    {0xC2, 0xDF, 1, {kCont, kCont, kCont}},
-    {0xE0, 0xE0, 2, {{{0xA0, 0xBF}, kCont, kCont}}},
-    {0xE1, 0xEC, 2, {kCont, kCont, kCont}},
-    {0xED, 0xED, 2, {{{0x80, 0x9F}, kCont, kCont}}},
-    {0xEE, 0xEF, 2, {kCont, kCont, kCont}},
-    {0xF0, 0xF0, 3, {{{0x90, 0xBF}, kCont, kCont}}},
-    {0xF1, 0xF3, 3, {kCont, kCont, kCont}},
-    {0xF4, 0xF4, 3, {{{0x80, 0x8F}, kCont, kCont}}},
+    {0xC2, 0xDF, 1, {kCont, kCont, kCont}}, {0xE0, 0xE0, 2, {{{0xA0, 0xBF}, kCont, kCont}}},
+    {0xE1, 0xEC, 2, {kCont, kCont, kCont}}, {0xED, 0xED, 2, {{{0x80, 0x9F}, kCont, kCont}}},
+    {0xEE, 0xEF, 2, {kCont, kCont, kCont}}, {0xF0, 0xF0, 3, {{{0x90, 0xBF}, kCont, kCont}}},
+    {0xF1, 0xF3, 3, {kCont, kCont, kCont}}, {0xF4, 0xF4, 3, {{{0x80, 0x8F}, kCont, kCont}}},
 };
 
 }  // namespace
 
-std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pieces,
-                                                    std::vector<bool> special,
-                                                    std::vector<int32_t> eog) {
-  if (special.size() != pieces.size()) {
-    throw rightsize::Error("vocabulary: " + std::to_string(pieces.size()) + " pieces but " +
-                           std::to_string(special.size()) + " special flags");
-  }
-  auto v = std::shared_ptr<VocabIndex>(new VocabIndex());
-  const auto n = static_cast<int32_t>(pieces.size());
-  v->is_eog_.assign(pieces.size(), false);
-  for (int32_t id : eog) {
-    if (id < 0 || id >= n) throw rightsize::Error("vocabulary: EOG id " + std::to_string(id) +
-                                                  " outside 0.." + std::to_string(n - 1));
-    v->is_eog_[id] = true;
-  }
-  std::vector<int32_t> text_ids;
-  for (int32_t id = 0; id < n; ++id) {
-    if (!special[id] && !v->is_eog_[id] && !pieces[id].empty()) text_ids.push_back(id);
-  }
+Trie Trie::build(const std::vector<std::string>& pieces, std::vector<int32_t> ids) {
   // Sorted pieces give the trie in preorder with children in byte order (std::string compares
   // as unsigned char); identical pieces end up adjacent, sharing a node.
-  std::sort(text_ids.begin(), text_ids.end(), [&](int32_t a, int32_t b) {
+  std::sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) {
     return pieces[a] != pieces[b] ? pieces[a] < pieces[b] : a < b;
   });
-  auto& trie = v->trie_;
+  Trie t;
+  auto& trie = t.nodes_;
   trie.push_back({0, 0, 0, 0, 0});
-  v->subtree_tokens_.push_back(0);
+  t.subtree_tokens_.push_back(0);
   std::vector<uint32_t> path{0};  // path[d]: the node at depth d
   const std::string* prev = nullptr;
-  for (int32_t id : text_ids) {
+  for (int32_t id : ids) {
     const std::string& p = pieces[id];
-    if (p.size() > UINT16_MAX) throw rightsize::Error("vocabulary: token " + std::to_string(id) +
-                                                      " is longer than 65535 bytes");
+    RS_CHECK(!p.empty());
+    if (p.size() > UINT16_MAX)
+      throw rightsize::Error("vocabulary: token " + std::to_string(id) +
+                             " is longer than 65535 bytes");
     size_t common = 0;
     if (prev != nullptr) {
       while (common < prev->size() && common < p.size() && (*prev)[common] == p[common]) ++common;
@@ -126,17 +115,17 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
       path.push_back(static_cast<uint32_t>(trie.size()));
       trie.push_back({0, 0, 0, static_cast<uint16_t>(j + 1), static_cast<uint8_t>(p[j])});
       // A new node's tokens, then its descendants', are the next ones added (preorder).
-      v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
+      t.subtree_tokens_.push_back(static_cast<uint32_t>(t.tokens_.size()));
     }
-    VocabIndex::Node& node = trie[path.back()];
-    if (node.tok_end == node.tok_begin) node.tok_begin = node.tok_end =
-        static_cast<uint32_t>(v->trie_tokens_.size());
-    v->trie_tokens_.push_back(id);
+    Node& node = trie[path.back()];
+    if (node.tok_end == node.tok_begin)
+      node.tok_begin = node.tok_end = static_cast<uint32_t>(t.tokens_.size());
+    t.tokens_.push_back(id);
     ++node.tok_end;
     prev = &p;
   }
   for (uint32_t node : path) trie[node].end = static_cast<uint32_t>(trie.size());
-  v->subtree_tokens_.push_back(static_cast<uint32_t>(v->trie_tokens_.size()));
+  t.subtree_tokens_.push_back(static_cast<uint32_t>(t.tokens_.size()));
   // Bytes below each node, children before parents (reverse preorder); few distinct sets.
   struct ByteSetHash {
     size_t operator()(const ByteSet& s) const {
@@ -144,36 +133,62 @@ std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pie
     }
   };
   std::unordered_map<ByteSet, uint32_t, ByteSetHash> below_ids;
-  v->bytes_below_.assign(trie.size(), 0);
+  t.bytes_below_.assign(trie.size(), 0);
   for (size_t i = trie.size(); i-- > 0;) {
     ByteSet below{};
     for (uint32_t c = static_cast<uint32_t>(i) + 1; c < trie[i].end; c = trie[c].end) {
-      const ByteSet& sub = v->byte_sets_below_[v->bytes_below_[c]];
+      const ByteSet& sub = t.byte_sets_below_[t.bytes_below_[c]];
       for (int w = 0; w < 4; ++w) below[w] |= sub[w];
       below[trie[c].byte >> 6] |= uint64_t{1} << (trie[c].byte & 63);
     }
     auto [it, inserted] =
-        below_ids.try_emplace(below, static_cast<uint32_t>(v->byte_sets_below_.size()));
-    if (inserted) v->byte_sets_below_.push_back(below);
-    v->bytes_below_[i] = it->second;
+        below_ids.try_emplace(below, static_cast<uint32_t>(t.byte_sets_below_.size()));
+    if (inserted) t.byte_sets_below_.push_back(below);
+    t.bytes_below_[i] = it->second;
   }
   // UTF-8 validity and depth below each node, children before parents as above.
-  v->utf8_states_below_.assign(trie.size(), 0);
-  v->depth_below_.assign(trie.size(), 0);
+  t.utf8_states_below_.assign(trie.size(), 0);
+  t.depth_below_.assign(trie.size(), 0);
   for (size_t i = trie.size(); i-- > 0;) {
     uint8_t ok = (1u << kUtf8States) - 1;
     uint32_t depth = 0;
     for (uint32_t c = static_cast<uint32_t>(i) + 1; c < trie[i].end; c = trie[c].end) {
       for (int st = 0; st < kUtf8States; ++st) {
         const int next = utf8_step(st, trie[c].byte);
-        if (next < 0 || !((v->utf8_states_below_[c] >> next) & 1)) ok &= ~(1u << st);
+        if (next < 0 || !((t.utf8_states_below_[c] >> next) & 1)) ok &= ~(1u << st);
       }
-      depth = std::max<uint32_t>(depth, v->depth_below_[c] + 1u);
+      depth = std::max<uint32_t>(depth, t.depth_below_[c] + 1u);
     }
-    v->utf8_states_below_[i] = ok;
-    v->depth_below_[i] = static_cast<uint16_t>(depth);
+    t.utf8_states_below_[i] = ok;
+    t.depth_below_[i] = static_cast<uint16_t>(depth);
   }
-  for (const auto& node : trie) v->max_piece_length_ = std::max<size_t>(v->max_piece_length_, node.depth);
+  t.max_piece_length_ = t.depth_below_[0];
+  return t;
+}
+
+std::shared_ptr<const VocabIndex> VocabIndex::build(std::vector<std::string> pieces,
+                                                    std::vector<bool> special,
+                                                    std::vector<int32_t> eog) {
+  if (special.size() != pieces.size()) {
+    throw rightsize::Error("vocabulary: " + std::to_string(pieces.size()) + " pieces but " +
+                           std::to_string(special.size()) + " special flags");
+  }
+  auto v = std::shared_ptr<VocabIndex>(new VocabIndex());
+  const auto n = static_cast<int32_t>(pieces.size());
+  v->is_eog_.assign(pieces.size(), false);
+  for (int32_t id : eog) {
+    if (id < 0 || id >= n)
+      throw rightsize::Error("vocabulary: EOG id " + std::to_string(id) + " outside 0.." +
+                             std::to_string(n - 1));
+    v->is_eog_[id] = true;
+  }
+  std::vector<int32_t> short_ids, long_ids;
+  for (int32_t id = 0; id < n; ++id) {
+    if (special[id] || v->is_eog_[id] || pieces[id].empty()) continue;
+    (pieces[id].size() <= kShortPiece ? short_ids : long_ids).push_back(id);
+  }
+  v->short_trie_ = Trie::build(pieces, std::move(short_ids));
+  v->long_trie_ = Trie::build(pieces, std::move(long_ids));
   v->pieces_ = std::move(pieces);
   v->special_ = std::move(special);
   v->eog_ = std::move(eog);
@@ -205,6 +220,8 @@ TokenConstraint::TokenConstraint(std::shared_ptr<const Grammar> grammar,
   // A mask looks at most one token ahead, so counts of repetitions merge beyond that.
   fragments_ = vocab_->fragment_cache(grammar_);
   horizon_ = static_cast<uint32_t>(std::max<size_t>(vocab_->max_piece_length(), 1));
+  short_horizon_ =
+      static_cast<uint32_t>(std::max<size_t>(vocab_->short_trie().max_piece_length(), 1));
   depth_state_.assign(vocab_->max_piece_length() + 2, 0);
   reset_dfa();
 }
@@ -252,7 +269,8 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node, uint32_t horizon)
   const bool narrow = horizon != horizon_;
   const uint64_t narrow_key = uint64_t{node} << 20 | horizon;
   if (narrow) {
-    if (auto it = advanced_narrow_.find(narrow_key); it != advanced_narrow_.end()) return it->second;
+    if (auto it = advanced_narrow_.find(narrow_key); it != advanced_narrow_.end())
+      return it->second;
   } else if (node < advanced_.size() && advanced_[node].end != 0) {
     return advanced_[node];
   }
@@ -435,18 +453,19 @@ bool TokenConstraint::utf8_loops(uint32_t set) {
 // after the root's own byte) accept. With `ends`, also lists the nodes right after a point where
 // the stacks can all be done. The subtree is scanned in preorder, which is memory order, keeping
 // the state of each depth of the current path; a dead state skips its whole subtree.
-void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& allowed,
+void TokenConstraint::walk(const Trie& t, uint32_t root, uint32_t set,
+                           std::vector<uint64_t>& allowed,
                            std::vector<std::pair<uint8_t, uint32_t>>* ends) {
-  const VocabIndex::Node* trie = vocab_->trie().data();
-  const int32_t* tokens = vocab_->trie_tokens().data();
+  const Trie::Node* trie = t.nodes().data();
+  const int32_t* tokens = t.tokens().data();
   const uint32_t root_depth = trie[root].depth;
   if (depth_state_.size() < static_cast<size_t>(root_depth) + 2) return;
   depth_state_[root_depth] = set;
-  for (uint32_t t = trie[root].tok_begin; t < trie[root].tok_end; ++t) set_bit(allowed, tokens[t]);
+  for (uint32_t k = trie[root].tok_begin; k < trie[root].tok_end; ++k) set_bit(allowed, tokens[k]);
   const uint32_t end = trie[root].end;
   uint32_t i = root + 1;
   while (i < end) {
-    const VocabIndex::Node& node = trie[i];
+    const Trie::Node& node = trie[i];
     const uint32_t parent = depth_state_[node.depth - 1];
     if (ends != nullptr && set_can_end_[parent] && node.depth > 1) {
       ends->push_back({node.byte, i});
@@ -462,7 +481,7 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
     // Below a large subtree's root only its depth matters of the counters: clamp them to it (a
     // power of two, so each state has few clamped forms).
     if (size >= kLoopWorthNodes) {
-      const uint32_t h = std::bit_ceil(std::max<uint32_t>(vocab_->depth_below(i), 1));
+      const uint32_t h = std::bit_ceil(std::max<uint32_t>(t.depth_below(i), 1));
       if (h < set_horizon_[next]) next = clamp_set(next, h);
     }
     depth_state_[node.depth] = next;
@@ -470,40 +489,43 @@ void TokenConstraint::walk(uint32_t root, uint32_t set, std::vector<uint64_t>& a
     // subtree: every token there is allowed (and, when it cannot end, nothing is an entry). The
     // loop covers a subtree when its bytes include every byte below, or every ASCII byte below
     // and, the subtree being valid UTF-8, every multi-byte character.
-    if (size > 1 && set_loop_state_[next] != kLoopNone && (ends == nullptr || !set_can_end_[next])) {
+    if (size > 1 && set_loop_state_[next] != kLoopNone &&
+        (ends == nullptr || !set_can_end_[next])) {
       if (set_loop_state_[next] == kLoopUnknown && size >= kLoopWorthNodes) find_loop(next);
       if (set_loop_state_[next] == kLoopSome) {
-        const ByteSet& below = vocab_->bytes_below(i);
+        const ByteSet& below = t.bytes_below(i);
         const ByteSet& loop = set_loop_[next];
         const uint64_t ascii_left = (below[0] & ~loop[0]) | (below[1] & ~loop[1]);
         const uint64_t high_left = (below[2] & ~loop[2]) | (below[3] & ~loop[3]);
-        if (ascii_left == 0 &&
-            (high_left == 0 || (set_utf8_loop_[next] && vocab_->utf8_below(i)))) {
-          const uint32_t last = vocab_->subtree_tokens(node.end);
-          for (uint32_t t = vocab_->subtree_tokens(i); t < last; ++t) set_bit(allowed, tokens[t]);
+        if (ascii_left == 0 && (high_left == 0 || (set_utf8_loop_[next] && t.utf8_below(i)))) {
+          const uint32_t last = t.subtree_tokens(node.end);
+          for (uint32_t k = t.subtree_tokens(i); k < last; ++k) set_bit(allowed, tokens[k]);
           i = node.end;
           continue;
         }
       }
     }
-    for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) set_bit(allowed, tokens[t]);
+    for (uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(allowed, tokens[k]);
     ++i;
   }
 }
 
-// The cached walk of a fragment: the top frames `key` (top first) on their own.
-std::shared_ptr<const Fragment> TokenConstraint::fragment(const std::vector<uint32_t>& key) {
+// The cached walk of `trie` by a fragment: `key` is its top frames (top first, counters clamped
+// for `horizon` bytes) and then the tier, which keeps the fragments of the two tries apart.
+std::shared_ptr<const Fragment> TokenConstraint::fragment(const std::vector<uint32_t>& key,
+                                                          const Trie& trie, uint32_t horizon) {
   if (auto found = fragments_->find(key)) return found;
   uint32_t node = 0;
-  for (size_t i = key.size(); i-- > 0;) node = push(key[i], node);
+  for (size_t i = key.size() - 1; i-- > 0;) node = push(key[i], node);
   members_.assign(1, node);
-  const uint32_t start = intern_set(members_, horizon_);
+  const uint32_t start = intern_set(members_, horizon);
 
   auto f = std::make_shared<Fragment>();
   f->accepted.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
   std::vector<std::pair<uint8_t, uint32_t>>& entries = ends_;
   entries.clear();
-  walk(0, start, f->accepted, &entries);
+  walk(trie, 0, start, f->accepted, &entries);
+  for (uint64_t w : f->accepted) f->accepts_any = f->accepts_any || w != 0;
   std::array<uint32_t, 257> count{};
   for (const auto& e : entries) ++count[e.first + 1];
   std::partial_sum(count.begin(), count.end(), f->entry_begin.begin());
@@ -521,34 +543,55 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
       advanced_narrow_.size() > kMaxDfaNodes) {
     reset_dfa();
   }
+  // Fragment key tags, after the frames.
+  constexpr uint32_t kShortTier = 0, kLongTier = 1;
+  const Trie& short_trie = vocab_->short_trie();
+  const Trie& long_trie = vocab_->long_trie();
   const size_t words = allowed.size();
   bool complete = false;
   done_.clear();
   held_.clear();
   for (size_t i = 0; i < matcher_.n_stacks(); ++i) {
-    stack_.assign(matcher_.stack(i).begin(), matcher_.stack(i).end());  // bottom first
-    if (stack_.empty()) {
+    const auto raw = matcher_.stack(i);  // bottom first
+    if (raw.empty()) {
       complete = true;
       continue;
     }
-    // Counts that the next token cannot tell apart share one cache entry.
-    for (uint32_t& frame : stack_) {
-      if (Grammar::is_counter(frame)) frame = grammar_->clamp_counter(frame, horizon_);
+    const size_t k = std::min(kFragmentFrames, raw.size());
+    // The fragments: counts that the next token cannot tell apart share one cache entry. A
+    // counter clamped for h bytes behaves exactly for the next h, and no token of the short trie
+    // is longer than short_horizon_, so its fragment is exact there.
+    const Fragment* tiers[2] = {nullptr, nullptr};
+    for (uint32_t tier : {kShortTier, kLongTier}) {
+      const Trie& trie = tier == kShortTier ? short_trie : long_trie;
+      if (trie.empty()) continue;
+      const uint32_t h = tier == kShortTier ? short_horizon_ : horizon_;
+      key_.clear();
+      for (size_t j = 0; j < k; ++j) {
+        const uint32_t frame = raw[raw.size() - 1 - j];
+        key_.push_back(Grammar::is_counter(frame) ? grammar_->clamp_counter(frame, h) : frame);
+      }
+      key_.push_back(tier);
+      held_.push_back(fragment(key_, trie, h));
+      const Fragment& f = *held_.back();
+      tiers[tier] = &f;
+      bool ored = false;
+      for (const auto& [seen, parent] : done_) ored = ored || seen == &f;
+      if (!ored) {
+        if (f.accepts_any) {
+          for (size_t w = 0; w < words; ++w) allowed[w] |= f.accepted[w];
+        }
+        done_.push_back({&f, UINT32_MAX});
+      }
     }
-    const std::vector<uint32_t>& stack = stack_;
-    const size_t k = std::min(kFragmentFrames, stack.size());
-    key_.assign(stack.rbegin(), stack.rbegin() + k);
-    held_.push_back(fragment(key_));
-    const Fragment& f = *held_.back();
-    bool ored = false;
-    for (const auto& [seen, parent] : done_) ored = ored || seen == &f;
-    if (!ored) {
-      for (size_t w = 0; w < words; ++w) allowed[w] |= f.accepted[w];
-      done_.push_back({&f, UINT32_MAX});
-    }
-    if (k == stack.size()) continue;  // nothing below the fragment: its end is the output's end
+    if (k == raw.size()) continue;  // nothing below the fragment: its end is the output's end
+    // The stack below the fragment, exact but for counts the longest token cannot tell apart.
     uint32_t below = 0;
-    for (size_t j = 0; j + k < stack.size(); ++j) below = push(stack[j], below);
+    for (size_t j = 0; j + k < raw.size(); ++j) {
+      const uint32_t frame = raw[j];
+      below = push(Grammar::is_counter(frame) ? grammar_->clamp_counter(frame, horizon_) : frame,
+                   below);
+    }
     if (advanced_set_.size() <= below) advanced_set_.resize(nodes_.size(), -1);
     if (advanced_set_[below] < 0) {
       const Range r = advance(below, horizon_);
@@ -558,18 +601,25 @@ void TokenConstraint::fill_mask(std::vector<uint64_t>& allowed) {
       advanced_set_[below] = static_cast<int32_t>(set);
     }
     const auto parent = static_cast<uint32_t>(advanced_set_[below]);
-    bool walked = false;
-    for (const auto& [seen, p] : done_) walked = walked || (seen == &f && p == parent);
-    if (walked) continue;
-    done_.push_back({&f, parent});
-    const ByteSet first = set_first_[parent];
-    for (int b = 0; b < 256; ++b) {
-      if (f.entry_begin[b] == f.entry_begin[b + 1] || !byteset_has(first, static_cast<uint8_t>(b)))
-        continue;
-      const uint32_t next = transition(parent, static_cast<uint8_t>(b));
-      if (next == 0) continue;
-      for (uint32_t e = f.entry_begin[b]; e < f.entry_begin[b + 1]; ++e) {
-        walk(f.entries[e], next, allowed, nullptr);
+    // Where each fragment can end, the stack below reads on in that fragment's trie.
+    for (uint32_t tier : {kShortTier, kLongTier}) {
+      const Fragment* f = tiers[tier];
+      if (f == nullptr || f->entries.empty()) continue;
+      bool walked = false;
+      for (const auto& [seen, p] : done_) walked = walked || (seen == f && p == parent);
+      if (walked) continue;
+      done_.push_back({f, parent});
+      const Trie& trie = tier == kShortTier ? short_trie : long_trie;
+      const ByteSet first = set_first_[parent];
+      for (int b = 0; b < 256; ++b) {
+        if (f->entry_begin[b] == f->entry_begin[b + 1] ||
+            !byteset_has(first, static_cast<uint8_t>(b)))
+          continue;
+        const uint32_t next = transition(parent, static_cast<uint8_t>(b));
+        if (next == 0) continue;
+        for (uint32_t e = f->entry_begin[b]; e < f->entry_begin[b + 1]; ++e) {
+          walk(trie, f->entries[e], next, allowed, nullptr);
+        }
       }
     }
   }
@@ -588,7 +638,8 @@ bool TokenConstraint::allows(int32_t token) const {
 
 void TokenConstraint::accept(int32_t token) {
   if (token < 0 || token >= vocab_->n_vocab()) {
-    throw rightsize::Error("grammar: token id " + std::to_string(token) + " is outside the vocabulary");
+    throw rightsize::Error("grammar: token id " + std::to_string(token) +
+                           " is outside the vocabulary");
   }
   if (finished_) throw rightsize::Error("grammar: token after the end of the output");
   if (vocab_->is_eog(token)) {
