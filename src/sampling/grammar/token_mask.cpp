@@ -6,7 +6,6 @@
 #include <bit>
 #include <numeric>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace rightsize::sampling::grammar {
 
@@ -19,17 +18,16 @@ constexpr size_t kFragmentFrames = 3;
 // grammar does, at the cost of recomputing transitions.
 constexpr size_t kMaxDfaNodes = size_t{1} << 21;
 constexpr size_t kMaxDfaSets = 20000;
+constexpr size_t kSmallDfaSets = 1024;
 constexpr uint32_t kNoPos = UINT32_MAX;
-constexpr uint8_t kLoopUnknown = 0, kLoopNone = 1, kLoopSome = 2;
-// A set's loop bytes cost up to 256 transitions; look for them only where a subtree this large
-// could be skipped.
+constexpr uint8_t kUnknown = 0, kNo = 1, kYes = 2;
+// A set's loop bytes cost a transition each; work them out only where a subtree this large could
+// be skipped.
 constexpr uint32_t kLoopWorthNodes = 64;
 
 inline void set_bit(std::vector<uint64_t>& bits, int32_t id) {
   bits[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
 }
-
-inline bool any_byte(const ByteSet& s) { return (s[0] | s[1] | s[2] | s[3]) != 0; }
 
 // A UTF-8 decoder as a DFA over the states a string can be in after some bytes: 0 between
 // characters; 1, 2, 3 continuation bytes (80-BF) still to come; 4-7 the lead bytes E0, ED, F0,
@@ -236,12 +234,14 @@ void TokenConstraint::reset_dfa() {
   set_begin_.assign(1, 0);
   set_first_.clear();
   set_can_end_.clear();
-  set_loop_state_.clear();
+  set_loop_known_.clear();
   set_loop_.clear();
   set_utf8_loop_.clear();
+  set_loop_found_.clear();
   set_horizon_.clear();
   advanced_narrow_.clear();
   clamped_.clear();
+  clamped_short_.clear();
   set_ids_.clear();
   transitions_.clear();
   members_.clear();
@@ -276,7 +276,18 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node, uint32_t horizon)
   }
   const Grammar& g = *grammar_;
   work_.assign(1, node);
-  std::unordered_set<uint32_t> seen{node};
+  // Stacks seen in this expansion: marked with this call's epoch (no allocation per call).
+  if (++seen_epoch_ == 0) {
+    std::fill(seen_.begin(), seen_.end(), 0);
+    seen_epoch_ = 1;
+  }
+  auto first_sight = [&](uint32_t n) {
+    if (seen_.size() <= n) seen_.resize(std::max<size_t>(nodes_.size(), n + 1), 0);
+    if (seen_[n] == seen_epoch_) return false;
+    seen_[n] = seen_epoch_;
+    return true;
+  };
+  first_sight(node);
   const auto begin = static_cast<uint32_t>(advanced_data_.size());
   while (!work_.empty()) {
     const uint32_t n = work_.back();
@@ -291,7 +302,7 @@ TokenConstraint::Range TokenConstraint::advance(uint32_t node, uint32_t horizon)
       uint32_t t = parent;
       if (lower != kNoFrame) t = push(lower, t);
       if (upper != kNoFrame) t = push(upper, t);
-      if (seen.insert(t).second) work_.push_back(t);
+      if (first_sight(t)) work_.push_back(t);
     });
   }
   std::sort(advanced_data_.begin() + begin, advanced_data_.end());
@@ -326,11 +337,23 @@ uint32_t TokenConstraint::intern_set(const std::vector<uint32_t>& members, uint3
     set_begin_.push_back(static_cast<uint32_t>(set_data_.size()));
     set_first_.push_back(first);
     set_can_end_.push_back(!members.empty() && members[0] == 0);
-    set_loop_state_.push_back(members.empty() ? kLoopNone : kLoopUnknown);
+    // The dead set loops on nothing, known from the start.
+    set_loop_known_.push_back(members.empty() ? ByteSet{~0ull, ~0ull, ~0ull, ~0ull} : ByteSet{});
     set_loop_.push_back({});
-    set_utf8_loop_.push_back(0);
+    set_utf8_loop_.push_back(members.empty() ? kNo : kUnknown);
+    set_loop_found_.push_back(0);
     set_horizon_.push_back(horizon);
-    transitions_.resize(set_first_.size() * 256, -1);
+    const size_t n_sets = set_first_.size();
+    // Grown by doubling, the tables would be copied whole now and then, a pause of milliseconds
+    // once they are large; past what small grammars need they are reserved for the most sets
+    // kept at once (address space: pages are touched as sets come).
+    if (n_sets > kSmallDfaSets && transitions_.capacity() < n_sets * 256) {
+      transitions_.reserve(std::max(n_sets, kMaxDfaSets + kSmallDfaSets) * 256);
+      clamped_short_.reserve(std::max(n_sets, kMaxDfaSets + kSmallDfaSets) *
+                             (VocabIndex::kShortPiece + 1));
+    }
+    transitions_.resize(n_sets * 256, -1);
+    clamped_short_.resize(n_sets * (VocabIndex::kShortPiece + 1), -1);
   }
   return it->second;
 }
@@ -340,12 +363,20 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
   if (transitions_[slot] >= 0) return static_cast<uint32_t>(transitions_[slot]);
   const Grammar& g = *grammar_;
   scratch_.clear();
+  // The next set depends on the byte only through the members that take it: the bytes taken by
+  // exactly the same members (often most of a class, such as a string's characters) share it.
+  ByteSet same = set_first_[set];
+  for (uint64_t& w : same) w = ~w;
   if (byteset_has(set_first_[set], byte)) {
+    same = {~0ull, ~0ull, ~0ull, ~0ull};
     for (uint32_t i = set_begin_[set]; i < set_begin_[set + 1]; ++i) {
       const uint32_t m = set_data_[i];
       if (m == 0) continue;
       const uint32_t top = nodes_[m].pos;
-      if (!byteset_has(g.byte_set(g.at(top).value), byte)) continue;
+      const ByteSet& takes = g.byte_set(g.at(top).value);
+      const bool taken = byteset_has(takes, byte);
+      for (int w = 0; w < 4; ++w) same[w] &= taken ? takes[w] : ~takes[w];
+      if (!taken) continue;
       const uint32_t parent = nodes_[m].parent;
       const uint32_t next = g.is_end_of_sequence(top + 1) ? parent : push(top + 1, parent);
       const Range r = advance(next, set_horizon_[set]);
@@ -356,7 +387,12 @@ uint32_t TokenConstraint::transition(uint32_t set, uint8_t byte) {
     scratch_.erase(std::unique(scratch_.begin(), scratch_.end()), scratch_.end());
   }
   const uint32_t next_set = intern_set(scratch_, set_horizon_[set]);
-  transitions_[slot] = static_cast<int32_t>(next_set);
+  int32_t* row = transitions_.data() + size_t{set} * 256;  // after intern_set: it may grow
+  for (int w = 0; w < 4; ++w) {
+    for (uint64_t bits = same[w]; bits != 0; bits &= bits - 1) {
+      row[w * 64 + std::countr_zero(bits)] = static_cast<int32_t>(next_set);
+    }
+  }
   return next_set;
 }
 
@@ -386,8 +422,15 @@ uint32_t TokenConstraint::clamp_stack(uint32_t node, uint32_t horizon) {
 // tell apart become one, so a bounded string (char{0,40}) is the same state at most counts and the
 // walk finds loops there. Returns `set` itself when no counter changes.
 uint32_t TokenConstraint::clamp_set(uint32_t set, uint32_t horizon) {
+  // Horizons of short pieces, asked for at most nodes of a walk, are a table lookup.
+  const bool small = horizon <= VocabIndex::kShortPiece;
+  const size_t slot = size_t{set} * (VocabIndex::kShortPiece + 1) + horizon;
   const uint64_t key = uint64_t{set} << 20 | horizon;
-  if (auto it = clamped_.find(key); it != clamped_.end()) return it->second;
+  if (small) {
+    if (clamped_short_[slot] >= 0) return static_cast<uint32_t>(clamped_short_[slot]);
+  } else if (auto it = clamped_.find(key); it != clamped_.end()) {
+    return it->second;
+  }
   members_.clear();
   bool changed = false;
   for (uint32_t i = set_begin_[set]; i < set_begin_[set + 1]; ++i) {
@@ -402,30 +445,69 @@ uint32_t TokenConstraint::clamp_set(uint32_t set, uint32_t horizon) {
     members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
     out = intern_set(members_, horizon);
   }
-  clamped_.emplace(key, out);
+  if (small) {
+    clamped_short_[slot] = static_cast<int32_t>(out);
+  } else {
+    clamped_.emplace(key, out);
+  }
   return out;
 }
 
-void TokenConstraint::find_loop(uint32_t set) {
-  const ByteSet first = set_first_[set];  // a copy: transition() may grow the vectors
-  ByteSet loop{};
-  for (int b = 0; b < 256; ++b) {
-    if (byteset_has(first, static_cast<uint8_t>(b)) &&
-        transition(set, static_cast<uint8_t>(b)) == set) {
-      loop[b >> 6] |= uint64_t{1} << (b & 63);
+// Whether every byte of `bytes` leads from `set` back to it. Bytes not looked at before cost a
+// transition each, and only with `compute`; the answer is no at the first byte that does not loop,
+// so a set that is no loop (a counter still counting) costs about one transition.
+bool TokenConstraint::loops_on(uint32_t set, const ByteSet& bytes, bool compute) {
+  uint64_t unknown = 0;
+  for (int w = 0; w < 4; ++w) {
+    if (bytes[w] & set_loop_known_[set][w] & ~set_loop_[set][w]) return false;
+    unknown |= bytes[w] & ~set_loop_known_[set][w];
+  }
+  if (unknown == 0) return true;
+  if (!compute) return false;
+  for (int w = 0; w < 4; ++w) {
+    for (uint64_t todo = bytes[w] & ~set_loop_known_[set][w]; todo != 0; todo &= todo - 1) {
+      const int b = w * 64 + std::countr_zero(todo);
+      const bool loops = transition(set, static_cast<uint8_t>(b)) == set;
+      // Indexed again: transition() may grow the vectors.
+      set_loop_known_[set][w] |= uint64_t{1} << (b & 63);
+      if (!loops) return false;
+      set_loop_[set][w] |= uint64_t{1} << (b & 63);
+      set_loop_found_[set] = 1;
     }
   }
-  set_loop_[set] = loop;
-  set_loop_state_[set] = any_byte(loop) ? kLoopSome : kLoopNone;
-  if (set_loop_state_[set] == kLoopSome && (first[2] | first[3]) != 0) {
-    set_utf8_loop_[set] = utf8_loops(set);
+  return true;
+}
+
+// Whether the loop of `set` covers the subtree below node i of `t`: every ASCII byte below leads
+// back to `set`, and every byte of 80-FF below does too, or the subtree is valid UTF-8 and every
+// multi-byte character leads back to `set`.
+bool TokenConstraint::loop_covers(uint32_t set, const Trie& t, uint32_t i, bool compute) {
+  const ByteSet& below = t.bytes_below(i);
+  if (!loops_on(set, {below[0], below[1], 0, 0}, compute)) return false;
+  if ((below[2] | below[3]) == 0) return true;
+  if (t.utf8_below(i)) {
+    if (set_utf8_loop_[set] == kUnknown && compute) {
+      const bool loops = utf8_loops(set);
+      set_utf8_loop_[set] = loops ? kYes : kNo;
+      set_loop_found_[set] |= loops;
+    }
+    if (set_utf8_loop_[set] == kYes) return true;
   }
+  return loops_on(set, {0, 0, below[2], below[3]}, compute);
 }
 
 // Whether every valid multi-byte UTF-8 character leads from `set` back to it (a string body that
 // takes any character). Conservative: where the continuation bytes of one range lead to different
 // states, the answer is no.
 bool TokenConstraint::utf8_loops(uint32_t set) {
+  // One character of each group first: most sets that are no loop fail in two transitions.
+  for (const Utf8Group& g : kUtf8Groups) {
+    uint32_t state = transition(set, g.lead_lo);
+    for (int level = 0; level < g.n_cont && state != 0; ++level) {
+      state = transition(state, g.cont[level].first);
+    }
+    if (state != set) return false;
+  }
   for (const Utf8Group& g : kUtf8Groups) {
     uint32_t checked = UINT32_MAX;  // leads of a group usually share their next state
     for (int lead = g.lead_lo; lead <= g.lead_hi; ++lead) {
@@ -478,10 +560,12 @@ void TokenConstraint::walk(const Trie& t, uint32_t root, uint32_t set,
       continue;
     }
     const uint32_t size = node.end - i;
-    // Below a large subtree's root only its depth matters of the counters: clamp them to it (a
-    // power of two, so each state has few clamped forms).
+    // Below a large subtree's root only its depth matters of the counters: clamp them to it
+    // (exact within short pieces, a table lookup; past them a power of two, so that each state
+    // has few clamped forms).
     if (size >= kLoopWorthNodes) {
-      const uint32_t h = std::bit_ceil(std::max<uint32_t>(t.depth_below(i), 1));
+      const uint32_t below = std::max<uint32_t>(t.depth_below(i), 1);
+      const uint32_t h = below <= VocabIndex::kShortPiece ? below : std::bit_ceil(below);
       if (h < set_horizon_[next]) next = clamp_set(next, h);
     }
     depth_state_[node.depth] = next;
@@ -489,21 +573,14 @@ void TokenConstraint::walk(const Trie& t, uint32_t root, uint32_t set,
     // subtree: every token there is allowed (and, when it cannot end, nothing is an entry). The
     // loop covers a subtree when its bytes include every byte below, or every ASCII byte below
     // and, the subtree being valid UTF-8, every multi-byte character.
-    if (size > 1 && set_loop_state_[next] != kLoopNone &&
-        (ends == nullptr || !set_can_end_[next])) {
-      if (set_loop_state_[next] == kLoopUnknown && size >= kLoopWorthNodes) find_loop(next);
-      if (set_loop_state_[next] == kLoopSome) {
-        const ByteSet& below = t.bytes_below(i);
-        const ByteSet& loop = set_loop_[next];
-        const uint64_t ascii_left = (below[0] & ~loop[0]) | (below[1] & ~loop[1]);
-        const uint64_t high_left = (below[2] & ~loop[2]) | (below[3] & ~loop[3]);
-        if (ascii_left == 0 && (high_left == 0 || (set_utf8_loop_[next] && t.utf8_below(i)))) {
-          const uint32_t last = t.subtree_tokens(node.end);
-          for (uint32_t k = t.subtree_tokens(i); k < last; ++k) set_bit(allowed, tokens[k]);
-          i = node.end;
-          continue;
-        }
-      }
+    // Where nothing is to be computed, a set with no loop found yet covers nothing.
+    if (size > 1 && (ends == nullptr || !set_can_end_[next]) &&
+        (set_loop_found_[next] || size >= kLoopWorthNodes) &&
+        loop_covers(next, t, i, size >= kLoopWorthNodes)) {
+      const uint32_t last = t.subtree_tokens(node.end);
+      for (uint32_t k = t.subtree_tokens(i); k < last; ++k) set_bit(allowed, tokens[k]);
+      i = node.end;
+      continue;
     }
     for (uint32_t k = node.tok_begin; k < node.tok_end; ++k) set_bit(allowed, tokens[k]);
     ++i;

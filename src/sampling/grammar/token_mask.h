@@ -164,7 +164,8 @@ class TokenConstraint {
   uint32_t transition(uint32_t set, uint8_t byte);
   uint32_t clamp_set(uint32_t set, uint32_t horizon);
   uint32_t clamp_stack(uint32_t node, uint32_t horizon);
-  void find_loop(uint32_t set);
+  bool loops_on(uint32_t set, const ByteSet& bytes, bool compute);
+  bool loop_covers(uint32_t set, const Trie& t, uint32_t i, bool compute);
   bool utf8_loops(uint32_t set);
   std::shared_ptr<const Fragment> fragment(const std::vector<uint32_t>& key, const Trie& trie,
                                            uint32_t horizon);
@@ -191,17 +192,22 @@ class TokenConstraint {
   std::vector<uint32_t> set_begin_;
   std::vector<ByteSet> set_first_;    // bytes some member can take
   std::vector<uint8_t> set_can_end_;  // the set holds the empty stack
-  // Bytes that lead from a set back to itself (a loop such as a string body), found lazily.
-  std::vector<uint8_t> set_loop_state_;  // kLoopUnknown, kLoopNone or kLoopSome
+  // Bytes that lead from a set back to itself (a loop such as a string body), found lazily: of
+  // the bytes in set_loop_known_, those in set_loop_ loop.
+  std::vector<ByteSet> set_loop_known_;
   std::vector<ByteSet> set_loop_;
-  // Every valid multi-byte UTF-8 character leads from the set back to itself (found with the loop).
+  // Whether every valid multi-byte UTF-8 character leads from the set back to itself: kUnknown,
+  // kNo or kYes.
   std::vector<uint8_t> set_utf8_loop_;
+  std::vector<uint8_t> set_loop_found_;  // some byte, or every multi-byte character, loops
   // Bytes within which the set's counters behave exactly (horizon_ at the root of a mask; less
   // deep in the trie, where fewer bytes remain below a node, so more counts merge into one state
   // and loops appear inside bounded strings too).
   std::vector<uint32_t> set_horizon_;
   std::unordered_map<uint64_t, Range> advanced_narrow_;  // (node, horizon < horizon_) -> expansion
-  std::unordered_map<uint64_t, uint32_t> clamped_;       // (set, horizon) -> set
+  // (set, horizon) -> the clamped set: a table for horizons up to kShortPiece, -1 unknown.
+  std::vector<int32_t> clamped_short_;              // [set * (kShortPiece + 1) + horizon]
+  std::unordered_map<uint64_t, uint32_t> clamped_;  // longer horizons
   std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> set_ids_;
   std::vector<int32_t> transitions_;  // [set * 256 + byte], -1 unknown
 
@@ -210,6 +216,8 @@ class TokenConstraint {
   // Scratch, kept to avoid allocating per mask.
   std::vector<uint32_t> scratch_;
   std::vector<uint32_t> work_;
+  std::vector<uint32_t> seen_;  // advance: by node, the epoch it was last seen in
+  uint32_t seen_epoch_ = 0;
   std::vector<uint32_t> depth_state_;  // walk: the set after the node at each depth on the path
   std::vector<std::pair<uint8_t, uint32_t>> ends_;
   std::vector<uint32_t> key_;
