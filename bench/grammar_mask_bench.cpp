@@ -61,7 +61,8 @@ std::string read_file(const fs::path& p) {
 std::string load_gbnf(const fs::path& p) {
   if (p.extension() == ".json") {
     // A schema file's grammar is what the server builds for response_format json_schema.
-    return rightsize::sampling::grammar::json_schema_to_gbnf(nlohmann::ordered_json::parse(read_file(p)));
+    return rightsize::sampling::grammar::json_schema_to_gbnf(
+        nlohmann::ordered_json::parse(read_file(p)));
   }
   return read_file(p);
 }
@@ -136,8 +137,8 @@ Result run(const fs::path& path, const std::shared_ptr<const VocabIndex>& vocab,
       for (uint64_t w : mask) n_allowed += static_cast<size_t>(__builtin_popcountll(w));
       const std::string tail = text.size() > 60 ? text.substr(text.size() - 60) : text;
       std::printf("  slow: %s step %d (output %d%s): %.0f us, %zu tokens allowed, after [%s]\n",
-                  r.name.c_str(), step, r.outputs, r.outputs == 0 ? ", cold" : "",
-                  r.mask_us.back(), n_allowed, tail.c_str());
+                  r.name.c_str(), step, r.outputs, r.outputs == 0 ? ", cold" : "", r.mask_us.back(),
+                  n_allowed, tail.c_str());
     }
 
     allowed.clear();
@@ -225,11 +226,15 @@ int main(int argc, char** argv) {
     }
     const auto t0 = Clock::now();
     auto vocab = VocabIndex::build(std::move(pieces), std::move(special), std::move(eog));
-    std::printf("vocabulary: %s, %d tokens, %zu trie nodes, index built in %.1f ms\n",
-                fs::path(vocab_path).filename().c_str(), vocab->n_vocab(), vocab->trie().size(),
-                micros(Clock::now() - t0) / 1000);
-    std::printf("%-36s %10s %7s %9s %9s %9s %9s\n", "grammar", "compile", "masks", "mean",
-                "p50", "p99", "max");
+    std::printf(
+        "vocabulary: %s, %d tokens, trie nodes %zu short (<= %zu bytes) + %zu long (%zu tokens), "
+        "index built in %.1f ms\n",
+        fs::path(vocab_path).filename().c_str(), vocab->n_vocab(),
+        vocab->short_trie().nodes().size(), VocabIndex::kShortPiece,
+        vocab->long_trie().nodes().size(), vocab->long_trie().tokens().size(),
+        micros(Clock::now() - t0) / 1000);
+    std::printf("%-36s %10s %7s %9s %9s %9s %9s\n", "grammar", "compile", "masks", "mean", "p50",
+                "p99", "max");
 
     std::vector<double> all_masks, all_compile, cold_masks, warm_masks;
     int failures = 0;
@@ -255,14 +260,16 @@ int main(int argc, char** argv) {
         "(targets: mean < 100 us, p99 < 1000 us)\n",
         all_compile.size(), all_masks.size(), mean(all_masks), percentile(all_masks, 0.5),
         percentile(all_masks, 0.99), percentile(all_masks, 1.0));
-    std::printf("first output per grammar (fragment cache cold): %zu masks: mean %.1f us, p50 %.1f "
-                "us, p99 %.1f us, max %.1f us\n",
-                cold_masks.size(), mean(cold_masks), percentile(cold_masks, 0.5),
-                percentile(cold_masks, 0.99), percentile(cold_masks, 1.0));
-    std::printf("later outputs (fresh constraints, cache shared): %zu masks: mean %.1f us, p50 %.1f "
-                "us, p99 %.1f us, max %.1f us\n",
-                warm_masks.size(), mean(warm_masks), percentile(warm_masks, 0.5),
-                percentile(warm_masks, 0.99), percentile(warm_masks, 1.0));
+    std::printf(
+        "first output per grammar (fragment cache cold): %zu masks: mean %.1f us, p50 %.1f "
+        "us, p99 %.1f us, max %.1f us\n",
+        cold_masks.size(), mean(cold_masks), percentile(cold_masks, 0.5),
+        percentile(cold_masks, 0.99), percentile(cold_masks, 1.0));
+    std::printf(
+        "later outputs (fresh constraints, cache shared): %zu masks: mean %.1f us, p50 %.1f "
+        "us, p99 %.1f us, max %.1f us\n",
+        warm_masks.size(), mean(warm_masks), percentile(warm_masks, 0.5),
+        percentile(warm_masks, 0.99), percentile(warm_masks, 1.0));
     std::printf("compile (parse + constraint): p50 %.2f ms, p99 %.2f ms (target p99 < 50 ms)\n",
                 percentile(all_compile, 0.5) / 1000, percentile(all_compile, 0.99) / 1000);
     return failures == 0 ? 0 : 1;

@@ -15,6 +15,7 @@ namespace rightsize::sampling::grammar {
 // The walk of the vocabulary trie by the top frames of a stack (the fragment) on their own.
 struct Fragment {
   std::vector<uint64_t> accepted;  // tokens the fragment accepts without the stack below it
+  bool accepts_any = false;        // some bit of `accepted` is set
   // Trie nodes right after a point where the fragment can be done, bucketed by their byte:
   // there the stack below the fragment takes over.
   std::array<uint32_t, 257> entry_begin{};

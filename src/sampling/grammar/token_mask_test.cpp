@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -58,12 +59,59 @@ TestVocab make_vocab(uint32_t seed, int n_random = 1500, int max_len = 6) {
   add("ab");
   v.eog = {1, 2, 4};
   for (int b = 0; b < 256; ++b) add(std::string(1, static_cast<char>(b)));
-  for (const char* p :
-       {"{\"", "\":", "\",", "\"}", " \"", "true", "false", "null", "nu", "ll", "12", "3.", "e+",
-        "\\n", "\\\"", "\\u00", "  ", "\n\n", "\"a\":", "abc", "hello", " world", "}]", "]}",
-        ",\"", "[{", "\"]", ".5", "1e", "x=", "=y\n", "(a", "+b)", "é", "\xC3", "\xA9t",
-        "\xE2\x82\xAC", "\xE2\x82", "\xAC\"", "\xF0\x9F\x98\x80\"", "\xF0\x9F", "\x98\x80>",
-        "\xD0\x96\xD0", "\xB8>", "< ", "> <", "((", "))", "ab!", "c)", "\"\"", "{}", "[]"}) {
+  for (const char* p : {"{\"",
+                        "\":",
+                        "\",",
+                        "\"}",
+                        " \"",
+                        "true",
+                        "false",
+                        "null",
+                        "nu",
+                        "ll",
+                        "12",
+                        "3.",
+                        "e+",
+                        "\\n",
+                        "\\\"",
+                        "\\u00",
+                        "  ",
+                        "\n\n",
+                        "\"a\":",
+                        "abc",
+                        "hello",
+                        " world",
+                        "}]",
+                        "]}",
+                        ",\"",
+                        "[{",
+                        "\"]",
+                        ".5",
+                        "1e",
+                        "x=",
+                        "=y\n",
+                        "(a",
+                        "+b)",
+                        "é",
+                        "\xC3",
+                        "\xA9t",
+                        "\xE2\x82\xAC",
+                        "\xE2\x82",
+                        "\xAC\"",
+                        "\xF0\x9F\x98\x80\"",
+                        "\xF0\x9F",
+                        "\x98\x80>",
+                        "\xD0\x96\xD0",
+                        "\xB8>",
+                        "< ",
+                        "> <",
+                        "((",
+                        "))",
+                        "ab!",
+                        "c)",
+                        "\"\"",
+                        "{}",
+                        "[]"}) {
     add(p);
   }
   std::mt19937 rng(seed);
@@ -155,58 +203,128 @@ std::string random_walk_checked(const char* gbnf, const std::shared_ptr<const Vo
   return text;
 }
 
-TEST(VocabIndex, TrieHoldsExactlyTheOrdinaryTokens) {
-  const TestVocab v = make_vocab(1);
-  auto vocab = build(v);
-  EXPECT_EQ(vocab->n_vocab(), static_cast<int32_t>(v.pieces.size()));
-  const auto& trie = vocab->trie();
+// Pieces longer than VocabIndex::kShortPiece, as in BPE vocabularies (runs of spaces, long words,
+// code): string text mostly, with quotes, escapes, '@' and multi-byte characters among them.
+void add_long_pieces(TestVocab& v, uint32_t seed, int n) {
+  std::mt19937 rng(seed);
+  // Mostly text; now and then a byte that ends or escapes a string, or a character split.
+  const std::string words = "abcdefxyz_-.019", spaces = " ";
+  const char* rare[] = {"\"", "\\", "\\n", "@", "\xC3\xA9", "\xC3", "\xA9", "\n"};
+  auto add = [&](std::string p) {
+    v.pieces.push_back(std::move(p));
+    v.special.push_back(false);
+  };
+  for (size_t len : {15, 16, 17, 24, 40}) {
+    add(std::string(len, ' '));
+    add(std::string(len, 'a'));
+  }
+  add(std::string(17, 'a'));  // a duplicate long piece
+  add(std::string(20, 'a') + "\"");
+  add(std::string(16, 'b') + "\xC3");  // a long piece ending half-way through a character
+  for (int i = 0; i < n; ++i) {
+    std::string p;
+    const size_t len = VocabIndex::kShortPiece + 1 + rng() % 24;
+    const bool with_spaces = i % 2 == 0;
+    while (p.size() < len) {
+      if (rng() % 64 == 0) {
+        p += rare[rng() % std::size(rare)];
+      } else if (with_spaces && rng() % 6 == 0) {
+        p += spaces;
+      } else {
+        p += words[rng() % words.size()];
+      }
+    }
+    add(p);
+  }
+}
+
+// `trie` holds, each once, the ordinary tokens of `v` that `belongs` says it should, each at the
+// node of its piece; subtree token ranges, bytes below and depths agree with the pieces.
+void check_trie(const Trie& trie, const VocabIndex& vocab, const TestVocab& v,
+                const std::function<bool(const std::string&)>& belongs) {
+  const auto& nodes = trie.nodes();
+  ASSERT_FALSE(nodes.empty());
   std::multiset<int32_t> seen;
+  size_t longest = 0;
   // Rebuild each node's prefix from the preorder layout and compare with its tokens' pieces.
   std::vector<std::pair<uint32_t, std::string>> todo{{0, ""}};
   while (!todo.empty()) {
     auto [n, prefix] = todo.back();
     todo.pop_back();
-    for (uint32_t t = trie[n].tok_begin; t < trie[n].tok_end; ++t) {
-      const int32_t id = vocab->trie_tokens()[t];
-      EXPECT_EQ(vocab->piece(id), prefix);
+    EXPECT_EQ(nodes[n].depth, prefix.size());
+    for (uint32_t t = nodes[n].tok_begin; t < nodes[n].tok_end; ++t) {
+      const int32_t id = trie.tokens()[t];
+      EXPECT_EQ(vocab.piece(id), prefix);
       seen.insert(id);
+      longest = std::max(longest, prefix.size());
     }
     int last = -1;
-    for (uint32_t c = n + 1; c < trie[n].end; c = trie[c].end) {
-      EXPECT_GT(static_cast<int>(trie[c].byte), last) << "children in byte order";
-      last = trie[c].byte;
-      todo.push_back({c, prefix + static_cast<char>(trie[c].byte)});
+    for (uint32_t c = n + 1; c < nodes[n].end; c = nodes[c].end) {
+      EXPECT_GT(static_cast<int>(nodes[c].byte), last) << "children in byte order";
+      last = nodes[c].byte;
+      todo.push_back({c, prefix + static_cast<char>(nodes[c].byte)});
     }
   }
-  for (int32_t id = 0; id < vocab->n_vocab(); ++id) {
-    const bool ordinary = !v.special[id] && !vocab->is_eog(id) && !v.pieces[id].empty();
-    EXPECT_EQ(seen.count(id), ordinary ? 1u : 0u) << id;
+  EXPECT_EQ(trie.max_piece_length(), longest);
+  EXPECT_EQ(trie.empty(), seen.empty());
+  for (int32_t id = 0; id < vocab.n_vocab(); ++id) {
+    const bool ordinary = !v.special[id] && !vocab.is_eog(id) && !v.pieces[id].empty();
+    EXPECT_EQ(seen.count(id), ordinary && belongs(v.pieces[id]) ? 1u : 0u) << id;
   }
-  // Each node's subtree tokens and the bytes below it, against the pieces themselves.
-  for (uint32_t n = 0; n < trie.size(); ++n) {
+  // Each node's subtree tokens, the bytes below it and its depth below, against the pieces.
+  for (uint32_t n = 0; n < nodes.size(); ++n) {
     std::multiset<int32_t> in_range, expected;
-    for (uint32_t t = vocab->subtree_tokens(n); t < vocab->subtree_tokens(trie[n].end); ++t) {
-      in_range.insert(vocab->trie_tokens()[t]);
+    for (uint32_t t = trie.subtree_tokens(n); t < trie.subtree_tokens(nodes[n].end); ++t) {
+      in_range.insert(trie.tokens()[t]);
     }
     ByteSet below{};
-    for (uint32_t m = n; m < trie[n].end; ++m) {
-      for (uint32_t t = trie[m].tok_begin; t < trie[m].tok_end; ++t) {
-        expected.insert(vocab->trie_tokens()[t]);
+    uint32_t depth = 0;
+    for (uint32_t m = n; m < nodes[n].end; ++m) {
+      for (uint32_t t = nodes[m].tok_begin; t < nodes[m].tok_end; ++t) {
+        expected.insert(trie.tokens()[t]);
       }
-      if (m > n) below[trie[m].byte >> 6] |= uint64_t{1} << (trie[m].byte & 63);
+      if (m > n) below[nodes[m].byte >> 6] |= uint64_t{1} << (nodes[m].byte & 63);
+      depth = std::max<uint32_t>(depth, nodes[m].depth - nodes[n].depth);
     }
     EXPECT_EQ(in_range, expected) << n;
-    EXPECT_EQ(vocab->bytes_below(n), below) << n;
+    EXPECT_EQ(trie.bytes_below(n), below) << n;
+    EXPECT_EQ(trie.depth_below(n), depth) << n;
   }
+}
+
+TEST(VocabIndex, TriesHoldExactlyTheOrdinaryTokens) {
+  auto is_short = [](const std::string& p) { return p.size() <= VocabIndex::kShortPiece; };
+  auto is_long = [](const std::string& p) { return p.size() > VocabIndex::kShortPiece; };
+  TestVocab v = make_vocab(1);
+  {
+    auto vocab = build(v);
+    EXPECT_EQ(vocab->n_vocab(), static_cast<int32_t>(v.pieces.size()));
+    check_trie(vocab->short_trie(), *vocab, v, is_short);
+    EXPECT_TRUE(vocab->long_trie().empty());  // the root alone
+    EXPECT_EQ(vocab->long_trie().nodes().size(), 1u);
+    EXPECT_EQ(vocab->max_piece_length(), 6u);
+  }
+  add_long_pieces(v, 1, 300);
+  // Long pieces that must stay out of both tries.
+  v.pieces.push_back(std::string(30, 'q'));
+  v.special.push_back(true);
+  v.pieces.push_back(std::string(31, 'q'));
+  v.special.push_back(false);
+  v.eog.push_back(static_cast<int32_t>(v.pieces.size()) - 1);
+  auto vocab = build(v);
+  check_trie(vocab->short_trie(), *vocab, v, is_short);
+  check_trie(vocab->long_trie(), *vocab, v, is_long);
+  EXPECT_EQ(vocab->short_trie().max_piece_length(), VocabIndex::kShortPiece);
+  EXPECT_EQ(vocab->max_piece_length(), vocab->long_trie().max_piece_length());
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false}, {}), rightsize::Error);
   EXPECT_THROW(VocabIndex::build({"a", "b"}, {false, false}, {7}), rightsize::Error);
 }
 
-// The trie node of `prefix`, or -1.
+// The node of `prefix` in the short trie, or -1.
 int64_t find_node(const VocabIndex& v, const std::string& prefix) {
+  const auto& trie = v.short_trie().nodes();
   uint32_t n = 0;
   for (unsigned char b : prefix) {
-    const auto& trie = v.trie();
     uint32_t c = n + 1;
     while (c < trie[n].end && trie[c].byte != b) c = trie[c].end;
     if (c >= trie[n].end) return -1;
@@ -224,16 +342,17 @@ TEST(VocabIndex, Utf8ValidityAndDepthBelowEachNode) {
     EXPECT_GE(n, 0) << p;
     return static_cast<uint32_t>(n);
   };
-  EXPECT_EQ(v->depth_below(0), 3u);
-  EXPECT_EQ(v->depth_below(node("a")), 2u);
-  EXPECT_EQ(v->depth_below(node("abc")), 0u);
-  EXPECT_TRUE(v->utf8_below(node("a")));    // b, bc, é, and é cut short
-  EXPECT_FALSE(v->utf8_below(node("b")));   // a continuation byte where a character starts
-  EXPECT_FALSE(v->utf8_below(0));
-  EXPECT_FALSE(v->utf8_below(node("\xE2")));  // read as a character start, 82 is not one
-  EXPECT_TRUE(v->utf8_below(node("\xE2\x82\xAC")));
-  EXPECT_TRUE(v->utf8_below(node("c")));   // ED 9F: the start of U+D7C0
-  EXPECT_FALSE(v->utf8_below(node("d")));  // ED A0: a surrogate, never valid
+  const Trie& t = v->short_trie();
+  EXPECT_EQ(t.depth_below(0), 3u);
+  EXPECT_EQ(t.depth_below(node("a")), 2u);
+  EXPECT_EQ(t.depth_below(node("abc")), 0u);
+  EXPECT_TRUE(t.utf8_below(node("a")));   // b, bc, é, and é cut short
+  EXPECT_FALSE(t.utf8_below(node("b")));  // a continuation byte where a character starts
+  EXPECT_FALSE(t.utf8_below(0));
+  EXPECT_FALSE(t.utf8_below(node("\xE2")));  // read as a character start, 82 is not one
+  EXPECT_TRUE(t.utf8_below(node("\xE2\x82\xAC")));
+  EXPECT_TRUE(t.utf8_below(node("c")));   // ED 9F: the start of U+D7C0
+  EXPECT_FALSE(t.utf8_below(node("d")));  // ED A0: a surrogate, never valid
 }
 
 TEST(TokenMask, MatchesBruteForceOnJson) {
@@ -286,8 +405,11 @@ TEST(TokenMask, CountedRepetitionsMatchBruteForce) {
 // to the depth below a node and to skip subtrees of ASCII and multi-byte characters whole.
 TEST(TokenMask, BoundedAndUnicodeStringsInLargeSubtreesMatchBruteForce) {
   TestVocab v = make_vocab(10, 6000, 10);
-  for (const char* p : {"\xC3\xA9t\xC3\xA9", "\xE2\x82\xAC\xE2\x82\xAC", "a\xF0\x9F\x98\x80" "b", "\xED\x9F\xBF",
-                        "\xF4\x8F\xBF\xBF", "\xC3\xA9\xC3", "\xE2\x82\"", "\xC0\x80"}) {
+  for (const char* p :
+       {"\xC3\xA9t\xC3\xA9", "\xE2\x82\xAC\xE2\x82\xAC",
+        "a\xF0\x9F\x98\x80"
+        "b",
+        "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF", "\xC3\xA9\xC3", "\xE2\x82\"", "\xC0\x80"}) {
     v.pieces.push_back(p);
     v.special.push_back(false);
   }
@@ -302,6 +424,28 @@ TEST(TokenMask, BoundedAndUnicodeStringsInLargeSubtreesMatchBruteForce) {
        }) {
     const std::string g = std::string(body) + kChar;
     for (uint32_t seed = 1; seed <= 2; ++seed) random_walk_checked(g.c_str(), vocab, seed, 40);
+  }
+}
+
+// Tokens longer than the short trie's pieces inside bounded repetitions: near a bound the two
+// tries' fragments differ (counts merge for kShortPiece bytes in one, for the longest piece in
+// the other), and both must agree with brute force.
+TEST(TokenMask, LongTokensInBoundedStringsMatchBruteForce) {
+  TestVocab v = make_vocab(11, 1500, 8);
+  add_long_pieces(v, 11, 800);
+  auto vocab = build(v);
+  ASSERT_FALSE(vocab->long_trie().empty());
+  const char* kChar =
+      "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
+  for (const char* body : {
+           "root ::= \"\\\"\" char{0,40} \"\\\"\" (\" \" root)?\n",
+           "root ::= \"\\\"\" char{20,70} \"\\\"\" | \"[\" (\"\\\"\" char{0,18} \"\\\"\" "
+           "\",\"){1,9} \"]\"\n",
+           "root ::= [a-z0-9_.\\-]{1,64} \"@\" [a-z]{1,20} (\".\" [a-z]{2,6}){1,2}\n",
+           "root ::= ([ \\t]{0,20} \"x\"){1,5} [ ]{17,30} \"y\"\n",
+       }) {
+    const std::string g = std::string(body) + kChar;
+    for (uint32_t seed = 1; seed <= 2; ++seed) random_walk_checked(g.c_str(), vocab, seed, 30);
   }
 }
 
@@ -326,7 +470,8 @@ TEST(TokenMask, ConstraintsOfOneGrammarShareFragments) {
     EXPECT_EQ(vocab->fragment_cache(g)->size(), cached);
     EXPECT_EQ(first, second);
     const std::vector<bool> expected = brute_force_mask(b.matcher(), *vocab);
-    for (int32_t id = 0; id < vocab->n_vocab(); ++id) EXPECT_EQ(bit(second, id), expected[id]) << id;
+    for (int32_t id = 0; id < vocab->n_vocab(); ++id)
+      EXPECT_EQ(bit(second, id), expected[id]) << id;
   }
   // Sequences on two threads at once, each checked against brute force.
   std::vector<std::thread> threads;
@@ -431,12 +576,12 @@ TEST(TokenMask, PartialUtf8TokensAcrossSteps) {
   tc.fill_mask(mask);
   EXPECT_FALSE(bit(mask, find("\xE2\x82\xAC")));  // € is not in the class,
   EXPECT_FALSE(bit(mask, find("\xE2\x82")));      // nor is anything from U+2080 to U+20BF
-  ASSERT_TRUE(bit(mask, find("\xC3")));            // half of é
+  ASSERT_TRUE(bit(mask, find("\xC3")));           // half of é
   tc.accept(find("\xC3"));
   tc.fill_mask(mask);
-  EXPECT_TRUE(bit(mask, find("\xA9t")));           // completes é, then 't'
+  EXPECT_TRUE(bit(mask, find("\xA9t")));  // completes é, then 't'
   EXPECT_TRUE(bit(mask, find(std::string(1, '\xA9'))));
-  EXPECT_FALSE(bit(mask, find(">")));               // a character cannot end half-way
+  EXPECT_FALSE(bit(mask, find(">")));  // a character cannot end half-way
   EXPECT_FALSE(bit(mask, find("\xC3")));
   EXPECT_FALSE(tc.is_complete());
 }
