@@ -11,8 +11,9 @@
 //   Q4_K (256 weights): d[16] half | dmin[16] half | scale[8 sub-blocks][16] u8 |
 //                      min pairs[4][16][2] u8 | 4 pairs of sub-blocks x 8 x 64 bytes: byte 4r+i of
 //                      vector (c, v): low nibble row r's weight 64c+4v+i, high nibble 64c+32+4v+i
-//   Q5_K (256 weights): the Q4_K layout, then fifth bits: vector (c, half) byte 4r+i bit v is the
-//                      high bit of row r's weight 64c + 32 half + 4v + i
+//   Q5_K (256 weights): the Q4_K header, then per pair of sub-blocks c its 2 fifth-bit vectors
+//                      (vector (c, half) byte 4r+i bit v is the high bit of row r's weight
+//                      64c + 32 half + 4v + i) before its 8 nibble vectors, as in Q4_K
 //   Q6_K (256 weights): d[16] half | scale[16 sub-blocks][16] i8 | 4 chunks of 64 weights, each
 //                      8 x 64 bytes of low nibbles (vector y: groups 16u+y low, 16u+8+y high; a group
 //                      is 4 consecutive weights) then 4 x 64 bytes of high bit pairs (vector z:

@@ -7,6 +7,7 @@
 #include "kernels/matmul.h"
 #include "kernels/packed.h"
 #include "kernels/packed_internal.h"
+#include "kernels/packed_tiles.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/quant_rows.h"
 #include "util/fp16.h"
@@ -21,7 +22,7 @@ void pack_block_k4(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
   uint16_t* dmin = d + 16;
   uint8_t* sc = out + 64;
   uint8_t* mp = out + 192;
-  uint8_t* q = out + 320;
+  constexpr bool kFive = std::is_same_v<Block, BlockQ5_K>;
   for (int r = 0; r < kPackRows; ++r) {
     const Block blk = load_block<Block>(w.row(g * kPackRows + r), b);
     d[r] = blk.d;
@@ -35,18 +36,17 @@ void pack_block_k4(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
     // Source chunk c: byte 32c + l, low nibble = weight 64c + l, high = 64c + 32 + l.
     for (int c = 0; c < 4; ++c)
       for (int v = 0; v < 8; ++v)
-        for (int i = 0; i < 4; ++i) q[(c * 8 + v) * 64 + r * 4 + i] = blk.qs[32 * c + 4 * v + i];
-    if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+        for (int i = 0; i < 4; ++i) out[k4_nibbles(kFive, c, v) + r * 4 + i] = blk.qs[32 * c + 4 * v + i];
+    if constexpr (kFive) {
       // Fifth bit of weight 64c + l is bit 2c of qh[l], of weight 64c + 32 + l bit 2c + 1. Target
       // vector (c, half), byte 4r + i, bit v: the weight 64c + 32 half + 4v + i.
-      uint8_t* h = out + 2368;
       for (int c = 0; c < 4; ++c)
         for (int half = 0; half < 2; ++half)
           for (int i = 0; i < 4; ++i) {
             uint8_t bits = 0;
             for (int v = 0; v < 8; ++v)
               bits |= static_cast<uint8_t>(((blk.qh[4 * v + i] >> (2 * c + half)) & 1) << v);
-            h[(c * 2 + half) * 64 + r * 4 + i] = bits;
+            out[k5_high_bits(c, half) + r * 4 + i] = bits;
           }
     }
   }
@@ -124,7 +124,6 @@ void kernel_k4_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8
         const uint16_t* d = reinterpret_cast<const uint16_t*>(bp);
         const uint8_t* sc = bp + 64;
         const uint8_t* mp = bp + 192;
-        const uint8_t* q = bp + 320;
         for (int r = 0; r < kPackRows; ++r) {
           float fsum = 0.0f;
           for (int j = 0; j < 8; ++j) {
@@ -132,9 +131,9 @@ void kernel_k4_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8
             int32_t s = 0;
             for (int v = 0; v < 8; ++v)
               for (int i = 0; i < 4; ++i) {
-                const uint8_t byte = q[(c * 8 + v) * 64 + r * 4 + i];
+                const uint8_t byte = bp[k4_nibbles(kFiveBit, c, v) + r * 4 + i];
                 int wq = (j & 1) ? (byte >> 4) : (byte & 0xF);
-                if constexpr (kFiveBit) wq |= ((bp[2368 + (c * 2 + (j & 1)) * 64 + r * 4 + i] >> v) & 1) << 4;
+                if constexpr (kFiveBit) wq |= ((bp[k5_high_bits(c, j & 1) + r * 4 + i] >> v) & 1) << 4;
                 s += wq * a[b].qs[32 * j + 4 * v + i];
               }
             fsum = std::fma(static_cast<float>(s), static_cast<float>(sc[j * 16 + r]), fsum);

@@ -129,11 +129,11 @@ RS_NEON_TARGET void tile_k4(const uint8_t* gp, int64_t nb, size_t block_bytes, c
         int8x16_t lo[8], hi[8];  // sub-blocks 2c (low nibbles) and 2c + 1 (high)
         uint8x16_t h0 = vdupq_n_u8(0), h1 = vdupq_n_u8(0);
         if constexpr (kFiveBit) {
-          h0 = vld1q_u8(bp + 2368 + (2 * c) * 64 + 16 * q);
-          h1 = vld1q_u8(bp + 2368 + (2 * c + 1) * 64 + 16 * q);
+          h0 = vld1q_u8(bp + k5_high_bits(c, 0) + 16 * q);
+          h1 = vld1q_u8(bp + k5_high_bits(c, 1) + 16 * q);
         }
         for (int v = 0; v < 8; ++v) {
-          const uint8x16_t raw = vld1q_u8(bp + 320 + (c * 8 + v) * 64 + 16 * q);
+          const uint8x16_t raw = vld1q_u8(bp + k4_nibbles(kFiveBit, c, v) + 16 * q);
           uint8x16_t l = vandq_u8(raw, low4);
           uint8x16_t h = vshrq_n_u8(raw, 4);
           if constexpr (kFiveBit) {

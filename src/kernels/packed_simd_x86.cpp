@@ -90,11 +90,11 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
       for (int t = 0; t < kT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
       __m512i h0 = _mm512_setzero_si512(), h1 = _mm512_setzero_si512();
       if constexpr (kFiveBit) {
-        h0 = _mm512_loadu_si512(bp + 2368 + (c * 2) * 64);
-        h1 = _mm512_loadu_si512(bp + 2368 + (c * 2 + 1) * 64);
+        h0 = _mm512_loadu_si512(bp + k5_high_bits(c, 0));
+        h1 = _mm512_loadu_si512(bp + k5_high_bits(c, 1));
       }
       for (int v = 0; v < 8; ++v) {
-        const __m512i raw = _mm512_loadu_si512(bp + 320 + (c * 8 + v) * 64);
+        const __m512i raw = _mm512_loadu_si512(bp + k4_nibbles(kFiveBit, c, v));
         __m512i lo = _mm512_and_si512(raw, low4);
         __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
         if constexpr (kFiveBit) {

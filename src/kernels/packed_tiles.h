@@ -13,6 +13,14 @@ namespace rightsize::kernels {
 // dot-product instruction (vdpbf16ps) adds them; a last odd column comes last. Column of step i.
 inline int64_t bf16_pair_order(int64_t i, int64_t n_in) { return (i ^ 1) < n_in ? i ^ 1 : i; }
 
+// Q4_K / Q5_K blocks (packed.h): where nibble vector (c, v) and Q5_K's fifth-bit vector (c, half)
+// sit. Q5_K keeps each chunk's fifth bits right before its nibbles, so a kernel reads a block
+// front to back (with them after all the nibbles, Zen 4's prefetchers lost track: 7 GB/s).
+constexpr size_t k4_nibbles(bool five_bit, int c, int v) {
+  return 320 + static_cast<size_t>(c) * (five_bit ? 640 : 512) + (five_bit ? 128 : 0) + static_cast<size_t>(v) * 64;
+}
+constexpr size_t k5_high_bits(int c, int half) { return 320 + static_cast<size_t>(c) * 640 + static_cast<size_t>(half) * 64; }
+
 // A tile function: 16 rows of one group x kT tokens over all blocks. acts[t] points at token
 // t's activation blocks; y[t] receives its 16 outputs.
 template <class Act>
