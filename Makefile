@@ -6,9 +6,11 @@ JOBS ?= $(shell nproc)
 # The unit-test binaries (one per layer) that also run under the sanitizers.
 UNIT_TESTS := util gguf kernels model tokenizer tokenizer_chat sampling_grammar sampling engine
 space := $(subst ,, )
-# Brute-force mask checks over whole vocabularies: minutes each under the sanitizers, so the
-# sanitizer run leaves them to the Release run, which runs every test.
-ASAN_SKIP := -Llama3Vocab.*MasksMatchBruteForce:TokenMask.MatchesBruteForceOnJson
+# Brute-force mask checks over whole or large vocabularies: minutes each under the sanitizers, so
+# the sanitizer run leaves them to the Release run, which runs every test.
+ASAN_SKIP := -Llama3Vocab.*MasksMatchBruteForce:TokenMask.MatchesBruteForceOnJson:$\
+TokenMask.BoundedAndUnicodeStringsInLargeSubtreesMatchBruteForce:$\
+TokenMask.LongTokensInBoundedStringsMatchBruteForce
 
 .PHONY: all deps build run test check asan-test clean
 
