@@ -270,9 +270,6 @@ RS_TARGET_AVX512_BF16 void tile_bf16_pairs(const uint8_t* gp, int64_t n_in, size
       _mm256_store_si256(reinterpret_cast<__m256i*>(pairs[t]),
                          reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_loadu_ps(x[t] + k))));
     }
-    // Read the pairs back from memory: a broadcast from memory is a load, while one from a
-    // register the compiler would keep them in costs two shuffles (Zen 4: the bottleneck).
-    asm volatile("" ::: "memory");
     for (int j = 0; j < 8; ++j) {
       const uint8_t* p = gp + 32 * (k + 2 * j);
       if (pf != 0) _mm_prefetch(reinterpret_cast<const char*>(p + pf), _MM_HINT_T0);

@@ -22,6 +22,10 @@ number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1
 ws ::= | " " | "\n" [ \t]{0,20}
 )g";
 
+// A JSON string character as the schema converter writes it, for grammars that add their own root.
+constexpr const char* kJsonChar =
+    "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
+
 constexpr const char* kArithmetic = R"g(root ::= (expr "=" ws term "\n")+
 expr ::= term ([-+*/] term)*
 term ::= ident | num | "(" ws expr ")" ws
@@ -414,15 +418,13 @@ TEST(TokenMask, BoundedAndUnicodeStringsInLargeSubtreesMatchBruteForce) {
     v.special.push_back(false);
   }
   auto vocab = build(v);
-  const char* kChar =
-      "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
   for (const char* body : {
            "root ::= \"\\\"\" char{0,40} \"\\\"\" (\" \" root)?\n",
            "root ::= \"\\\"\" char{2,20} \"\\\"\" \",\" root | \"\\\"\" char* \"\\\"\"\n",
            "root ::= \"[\" (\"\\\"\" char{0,7} \"\\\"\" \",\"){1,30} \"]\"\n",
            "root ::= ([a-z\\u00E0-\\u00FF ] | \"\\u20AC\"){3,60} \".\"\n",
        }) {
-    const std::string g = std::string(body) + kChar;
+    const std::string g = std::string(body) + kJsonChar;
     for (uint32_t seed = 1; seed <= 2; ++seed) random_walk_checked(g.c_str(), vocab, seed, 40);
   }
 }
@@ -435,8 +437,6 @@ TEST(TokenMask, LongTokensInBoundedStringsMatchBruteForce) {
   add_long_pieces(v, 11, 800);
   auto vocab = build(v);
   ASSERT_FALSE(vocab->long_trie().empty());
-  const char* kChar =
-      "char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
   for (const char* body : {
            "root ::= \"\\\"\" char{0,40} \"\\\"\" (\" \" root)?\n",
            "root ::= \"\\\"\" char{20,70} \"\\\"\" | \"[\" (\"\\\"\" char{0,18} \"\\\"\" "
@@ -444,7 +444,7 @@ TEST(TokenMask, LongTokensInBoundedStringsMatchBruteForce) {
            "root ::= [a-z0-9_.\\-]{1,64} \"@\" [a-z]{1,20} (\".\" [a-z]{2,6}){1,2}\n",
            "root ::= ([ \\t]{0,20} \"x\"){1,5} [ ]{17,30} \"y\"\n",
        }) {
-    const std::string g = std::string(body) + kChar;
+    const std::string g = std::string(body) + kJsonChar;
     for (uint32_t seed = 1; seed <= 2; ++seed) random_walk_checked(g.c_str(), vocab, seed, 30);
   }
 }
