@@ -24,8 +24,8 @@ size_t block_bytes_for(QuantType t) {
   switch (t) {
     case QuantType::Q4_0: return 32 + 4 * 64;
     case QuantType::Q8_0: return 32 + 8 * 64;
-    case QuantType::F16:
-    case QuantType::BF16: return 32;  // one column: the 16 rows' values, 2 bytes each
+    case QuantType::F16: return 32;   // one column: the 16 rows' values, 2 bytes each
+    case QuantType::BF16: return 64;  // two columns, interleaved by row
     case QuantType::Q4_K: return 2368;
     case QuantType::Q5_K: return 2880;
     case QuantType::Q6_K: return 3360;
@@ -61,27 +61,52 @@ void pack_block_q8_0(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
   }
 }
 
-// F16/BF16: column b (one weight of each of the 16 rows), as stored (2 bytes each).
-void pack_column_16bit(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+// F16: column b (one weight of each of the 16 rows), as stored (2 bytes each).
+void pack_column_f16(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
   for (int64_t r = 0; r < kPackRows; ++r) std::memcpy(out + 2 * r, w.row(g * kPackRows + r) + 2 * b, 2);
 }
 
-// Half-precision weights: acc = fma(w, x, acc) per column, in column order (BF16: in
-// bf16_pair_order, which is the same sum where no product or partial sum is subnormal: a product
-// of two BF16 values is exact in single precision, so fma rounds as vdpbf16ps's adds do).
-template <bool kBf16>
-void kernel_16bit_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
-                         size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+// BF16: columns 2b and 2b + 1, row r's pair at bytes 4r..4r+3 (the second column zero past the
+// last column).
+void pack_pair_bf16(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
+  std::memset(out, 0, 64);
+  const int64_t n = std::min<int64_t>(2, w.n_in - 2 * b);
+  for (int64_t r = 0; r < kPackRows; ++r) std::memcpy(out + 4 * r, w.row(g * kPackRows + r) + 4 * b, 2 * n);
+}
+
+// F16 weights: acc = fma(w, x, acc) per column, in column order.
+void kernel_f16_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                       size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   for (int64_t g = g0; g < g1; ++g) {
     const uint16_t* col = reinterpret_cast<const uint16_t*>(w.group(g));
     for (int64_t t = 0; t < n_tokens; ++t) {
       const float* x = reinterpret_cast<const float*>(acts + static_cast<size_t>(t) * act_row_bytes);
       float acc[kPackRows] = {};
-      for (int64_t i = 0; i < w.n_in; ++i) {
-        const int64_t k = kBf16 ? bf16_pair_order(i, w.n_in) : i;
+      for (int64_t k = 0; k < w.n_in; ++k) {
+        for (int r = 0; r < kPackRows; ++r) acc[r] = std::fma(fp16_to_f32(col[k * kPackRows + r]), x[k], acc[r]);
+      }
+      std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
+    }
+  }
+}
+
+// BF16 weights: per pair of columns, acc = fma(w, x, acc) for the second column, then the first,
+// as vdpbf16ps adds them (the padding column past an odd end included: +0). The same sum where
+// no product or partial sum is subnormal: a product of two BF16 values is exact in single
+// precision, so fma rounds as the instruction's adds do.
+void kernel_bf16_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                        size_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  const int64_t n_pairs = w.n_blocks();
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint16_t* pairs = reinterpret_cast<const uint16_t*>(w.group(g));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float* x = reinterpret_cast<const float*>(acts + static_cast<size_t>(t) * act_row_bytes);
+      float acc[kPackRows] = {};
+      for (int64_t j = 0; j < n_pairs; ++j) {
+        const uint16_t* p = pairs + j * 2 * kPackRows;
         for (int r = 0; r < kPackRows; ++r) {
-          const uint16_t h = col[k * kPackRows + r];
-          acc[r] = std::fma(kBf16 ? bf16_to_f32(h) : fp16_to_f32(h), x[k], acc[r]);
+          acc[r] = std::fma(bf16_to_f32(p[2 * r + 1]), x[2 * j + 1], acc[r]);
+          acc[r] = std::fma(bf16_to_f32(p[2 * r]), x[2 * j], acc[r]);
         }
       }
       std::memcpy(y + t * ldy + g * kPackRows, acc, sizeof(acc));
@@ -129,7 +154,9 @@ void kernel_32_scalar(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8
 
 }  // namespace
 
-int64_t PackedMatrix::n_blocks() const { return n_in / traits(type).block_size; }
+int64_t PackedMatrix::n_blocks() const {
+  return type == QuantType::BF16 ? (n_in + 1) / 2 : n_in / traits(type).block_size;
+}
 
 bool can_pack(QuantType type, int64_t n_in, int64_t n_out) {
   if (block_bytes_for(type) == 0) return false;
@@ -159,8 +186,8 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool) {
         switch (w.type) {
           case QuantType::Q4_0: pack_block_q4_0(w, g, b, bp); break;
           case QuantType::Q8_0: pack_block_q8_0(w, g, b, bp); break;
-          case QuantType::F16:
-          case QuantType::BF16: pack_column_16bit(w, g, b, bp); break;
+          case QuantType::F16: pack_column_f16(w, g, b, bp); break;
+          case QuantType::BF16: pack_pair_bf16(w, g, b, bp); break;
           case QuantType::Q4_K: pack_block_q4_k(w, g, b, bp); break;
           case QuantType::Q5_K: pack_block_q5_k(w, g, b, bp); break;
           case QuantType::Q6_K: pack_block_q6_k(w, g, b, bp); break;
@@ -179,8 +206,11 @@ bool uses_256(QuantType t) {
 }  // namespace
 
 size_t packed_activation_row_bytes(QuantType weight_type, int64_t n_in) {
-  if (weight_type == QuantType::F16 || weight_type == QuantType::BF16)
-    return static_cast<size_t>(n_in) * sizeof(float);
+  if (weight_type == QuantType::F16) return static_cast<size_t>(n_in) * sizeof(float);
+  if (weight_type == QuantType::BF16) {
+    const size_t n_pad = static_cast<size_t>((n_in + 1) / 2 * 2);
+    return n_pad * sizeof(float) + n_pad / 2 * sizeof(uint32_t);
+  }
   if (uses_256(weight_type)) return static_cast<size_t>(n_in / 256) * sizeof(ActBlock256);
   return static_cast<size_t>(n_in / 32) * sizeof(ActBlock32);
 }
@@ -190,8 +220,19 @@ void quantize_activations(QuantType weight_type, const float* x, int64_t n_in, v
   // converts them (its dot product runs in that type).
   if (weight_type == QuantType::F16 || weight_type == QuantType::BF16) {
     float* out = static_cast<float*>(dst);
-    for (int64_t i = 0; i < n_in; ++i)
-      out[i] = weight_type == QuantType::F16 ? round_fp16(x[i]) : bf16_to_f32(f32_to_bf16(x[i]));
+    if (weight_type == QuantType::F16) {
+      for (int64_t i = 0; i < n_in; ++i) out[i] = round_fp16(x[i]);
+      return;
+    }
+    const int64_t n_pairs = (n_in + 1) / 2;
+    uint32_t* pairs = reinterpret_cast<uint32_t*>(out + 2 * n_pairs);
+    for (int64_t j = 0; j < n_pairs; ++j) {
+      const uint16_t lo = f32_to_bf16(x[2 * j]);
+      const uint16_t hi = 2 * j + 1 < n_in ? f32_to_bf16(x[2 * j + 1]) : 0;  // zero: the padding column
+      out[2 * j] = bf16_to_f32(lo);
+      out[2 * j + 1] = bf16_to_f32(hi);
+      pairs[j] = static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16;
+    }
     return;
   }
   if (uses_256(weight_type)) {
@@ -225,8 +266,8 @@ PackedKernelFn packed_kernel_scalar(QuantType type) {
   switch (type) {
     case QuantType::Q4_0: return kernel_32_scalar<8, true>;
     case QuantType::Q8_0: return kernel_32_scalar<128, false>;
-    case QuantType::F16: return kernel_16bit_scalar<false>;
-    case QuantType::BF16: return kernel_16bit_scalar<true>;
+    case QuantType::F16: return kernel_f16_scalar;
+    case QuantType::BF16: return kernel_bf16_scalar;
     case QuantType::Q4_K: return kernel_q4_k_scalar;
     case QuantType::Q5_K: return kernel_q5_k_scalar;
     case QuantType::Q6_K: return kernel_q6_k_scalar;
@@ -242,7 +283,8 @@ struct IsaEntry {
 };
 // Best first. Each SIMD lookup returns null when this CPU lacks the ISA; Q4_0 has a kernel in
 // every ISA, so it tells whether the CPU runs it.
-constexpr IsaEntry kIsas[] = {{"avx512-vnni", packed_kernel_avx512_vnni},
+constexpr IsaEntry kIsas[] = {{"avx512-bf16", packed_kernel_avx512_bf16},
+                              {"avx512-vnni", packed_kernel_avx512_vnni},
                               {"avx-vnni", packed_kernel_avx_vnni},
                               {"avx2", packed_kernel_avx2},
                               {"neon-dotprod", packed_kernel_neon_dotprod},

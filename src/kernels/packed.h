@@ -18,7 +18,10 @@
 //                      8 x 64 bytes of low nibbles (vector y: groups 16u+y low, 16u+8+y high; a group
 //                      is 4 consecutive weights) then 4 x 64 bytes of high bit pairs (vector z:
 //                      groups 16u+z+4w at bits 2w..2w+1), values 0..63 with offset 32
-//   F16, BF16 (1 weight): the 16 rows' values of one column, 2 bytes each, as stored
+//   F16 (1 weight): the 16 rows' values of one column, 2 bytes each, as stored
+//   BF16 (2 weights): columns 2b and 2b + 1 interleaved by row: bytes 4r..4r+3 hold row r's
+//                      weight 2b (low half of the 32-bit lane) and 2b + 1 (high half; zero past
+//                      an odd last column), so one 512-bit vector feeds vdpbf16ps as loaded
 // A group is n_blocks of these back to back; groups follow each other.
 #pragma once
 
@@ -60,7 +63,10 @@ PackedMatrix pack_matrix(const MatrixView& w, ThreadPool& pool);
 // Activations quantized for the packed kernels, one row per token:
 //   32-weight types: per block {float d; int32 sum; int8 q[32]} (40 bytes), d and q exactly as
 //   the reference's Q8_0 activations (d rounded through half precision), sum = sum of q.
-//   F16 / BF16 weights: floats, rounded to the weight's precision.
+//   F16 / BF16 weights: floats, rounded to the weight's precision. BF16: an even count (a zero
+//   after an odd last one), then the same values as BF16 pairs, one 32-bit word per pair of
+//   columns (the first in the low half): the FMA kernels read the floats, vdpbf16ps the pairs
+//   (converting them in the kernel cost a third of its prefill speed on Zen 4).
 //   K-quant types: per 256 {float d; int16 sums per 16 and per 32; int8 q[256]}, d and q exactly
 //   as the reference's Q8_K activations.
 struct ActBlock32 {
@@ -92,7 +98,8 @@ PackedKernelFn packed_kernel_scalar(QuantType type);
 PackedKernelFn packed_kernel(QuantType type);
 
 // ISAs with packed kernels that this CPU runs, best first, "scalar" last: some of
-// "avx512-vnni", "avx-vnni", "avx2" (x86-64) or "neon-dotprod" (AArch64), then "scalar".
+// "avx512-bf16" (the AVX-512 VNNI kernels, with vdpbf16ps for BF16 weights), "avx512-vnni",
+// "avx-vnni", "avx2" (x86-64) or "neon-dotprod" (AArch64), then "scalar".
 std::vector<std::string> packed_kernel_isas();
 // The kernel of one of those ISAs for a type, or null where it has none.
 PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa);

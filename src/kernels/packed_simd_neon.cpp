@@ -234,27 +234,55 @@ RS_NEON_TARGET void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block_bytes,
   store_tiles<kT>(acc, y);
 }
 
-// F16/BF16: each column of 16 rows widens to four vectors of floats, reused by kT tokens.
-template <int kT, bool kBf16>
-RS_NEON_TARGET void tile_16bit(const uint8_t* gp, int64_t n_in, size_t, const float* const* x, float* const* y) {
+// F16: each column of 16 rows widens to four vectors of floats, reused by kT tokens.
+template <int kT>
+RS_NEON_TARGET void tile_f16(const uint8_t* gp, int64_t n_in, size_t, const float* const* x, float* const* y) {
   float32x4_t acc[kT][4];
   for (int t = 0; t < kT; ++t)
     for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
   const size_t pf = packed_prefetch_bytes();
-  for (int64_t i = 0; i < n_in; ++i) {
-    const int64_t k = kBf16 ? bf16_pair_order(i, n_in) : i;
+  for (int64_t k = 0; k < n_in; ++k) {
     const uint8_t* col = gp + 32 * k;
     if (pf != 0 && (k & 1) == 0) __builtin_prefetch(col + pf, 0, 3);
     uint16_t h[16];
     std::memcpy(h, col, sizeof(h));
     float32x4_t w[4];
-    for (int q = 0; q < 4; ++q) {
-      const uint16x4_t raw = vld1_u16(h + 4 * q);
-      w[q] = kBf16 ? vreinterpretq_f32_u32(vshll_n_u16(raw, 16)) : vcvt_f32_f16(vreinterpret_f16_u16(raw));
-    }
+    for (int q = 0; q < 4; ++q) w[q] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + 4 * q)));
     for (int t = 0; t < kT; ++t) {
       const float xv = x[t][k];
       for (int q = 0; q < 4; ++q) acc[t][q] = vfmaq_n_f32(acc[t][q], w[q], xv);
+    }
+  }
+  store_tiles<kT>(acc, y);
+}
+
+// BF16: each pair of columns (four vectors of 4 rows, a 32-bit lane per row) splits into floats
+// by masking (the second column) and shifting (the first); the second column's FMAs come first.
+template <int kT>
+RS_NEON_TARGET void tile_bf16(const uint8_t* gp, int64_t n_pairs, size_t, const float* const* x, float* const* y) {
+  float32x4_t acc[kT][4];
+  for (int t = 0; t < kT; ++t)
+    for (int q = 0; q < 4; ++q) acc[t][q] = vdupq_n_f32(0.0f);
+  const size_t pf = packed_prefetch_bytes();
+  const uint32x4_t high = vdupq_n_u32(0xFFFF0000u);
+  for (int64_t j = 0; j < n_pairs; ++j) {
+    const uint8_t* p = gp + 64 * j;
+    if (pf != 0) __builtin_prefetch(p + pf, 0, 3);
+    float32x4_t w1[4], w0[4];
+    for (int q = 0; q < 4; ++q) {
+      uint32_t lanes[4];
+      std::memcpy(lanes, p + 16 * q, sizeof(lanes));
+      const uint32x4_t raw = vld1q_u32(lanes);
+      w1[q] = vreinterpretq_f32_u32(vandq_u32(raw, high));
+      w0[q] = vreinterpretq_f32_u32(vshlq_n_u32(raw, 16));
+    }
+    for (int t = 0; t < kT; ++t) {
+      const float x1 = x[t][2 * j + 1];
+      const float x0 = x[t][2 * j];
+      for (int q = 0; q < 4; ++q) {
+        acc[t][q] = vfmaq_n_f32(acc[t][q], w1[q], x1);
+        acc[t][q] = vfmaq_n_f32(acc[t][q], w0[q], x0);
+      }
     }
   }
   store_tiles<kT>(acc, y);
@@ -267,11 +295,9 @@ PackedKernelFn kernel(QuantType type) {
     case QuantType::Q8_0:
       return run_tiles<ActBlock32, 4, tile_32<1, false>, tile_32<2, false>, tile_32<3, false>, tile_32<4, false>>;
     case QuantType::F16:
-      return run_tiles<float, 4, tile_16bit<1, false>, tile_16bit<2, false>, tile_16bit<3, false>,
-                       tile_16bit<4, false>>;
+      return run_tiles<float, 4, tile_f16<1>, tile_f16<2>, tile_f16<3>, tile_f16<4>>;
     case QuantType::BF16:
-      return run_tiles<float, 4, tile_16bit<1, true>, tile_16bit<2, true>, tile_16bit<3, true>,
-                       tile_16bit<4, true>>;
+      return run_tiles<float, 4, tile_bf16<1>, tile_bf16<2>, tile_bf16<3>, tile_bf16<4>>;
     case QuantType::Q4_K:
       return run_tiles<ActBlock256, 4, tile_k4<1, false>, tile_k4<2, false>, tile_k4<3, false>, tile_k4<4, false>>;
     case QuantType::Q5_K:
