@@ -191,9 +191,9 @@ void run_attention(benchmark::State& state, rs::KvType type, int64_t n_q) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(run_attention, f32_decode, rs::KvType::F32, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_attention, f16_decode, rs::KvType::F16, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_attention, q8_0_decode, rs::KvType::Q8_0, 1)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, f32_decode, rs::KvType::F32, 1)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, f16_decode, rs::KvType::F16, 1)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_attention, q8_0_decode, rs::KvType::Q8_0, 1)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run_attention, f32_prefill16, rs::KvType::F32, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run_attention, f16_prefill16, rs::KvType::F16, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run_attention, q8_0_prefill16, rs::KvType::Q8_0, 16)->Arg(4096)->Unit(benchmark::kMicrosecond);

@@ -89,6 +89,34 @@ void GatherKeyBlock(D d, const KvHeadView& kv, int64_t hd, int64_t kb, int64_t n
   }
 }
 
+// The lane sums of four vectors into out[0..3]. On fixed-width targets the four reductions
+// share their steps: interleaving pairs adds within each 128-bit block, the blocks are then
+// added through memory. Scalable vectors reduce one by one.
+template <class D, class V>
+HWY_INLINE void SumOfLanes4(D d, V a, V b, V c, V e, float* HWY_RESTRICT out) {
+#if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR
+  out[0] = hn::GetLane(hn::SumOfLanes(d, a));
+  out[1] = hn::GetLane(hn::SumOfLanes(d, b));
+  out[2] = hn::GetLane(hn::SumOfLanes(d, c));
+  out[3] = hn::GetLane(hn::SumOfLanes(d, e));
+#else
+  const hn::Repartition<uint64_t, D> du;
+  // Per block: ab = a0+a2, b0+b2, a1+a3, b1+b3 (and ce likewise).
+  const auto ab = hn::Add(hn::InterleaveLower(d, a, b), hn::InterleaveUpper(d, a, b));
+  const auto ce = hn::Add(hn::InterleaveLower(d, c, e), hn::InterleaveUpper(d, c, e));
+  // Per block: the block sums of a, b, c, e.
+  const auto s = hn::Add(hn::BitCast(d, hn::InterleaveLower(du, hn::BitCast(du, ab), hn::BitCast(du, ce))),
+                         hn::BitCast(d, hn::InterleaveUpper(du, hn::BitCast(du, ab), hn::BitCast(du, ce))));
+  constexpr size_t kMaxLanes = hn::MaxLanes(d);
+  HWY_ALIGN float blocks[kMaxLanes];
+  hn::Store(s, d, blocks);
+  const hn::FixedTag<float, 4> d4;
+  auto total = hn::Load(d4, blocks);
+  for (size_t i = 4; i < hn::Lanes(d); i += 4) total = hn::Add(total, hn::Load(d4, blocks + i));
+  hn::StoreU(total, d4, out);
+#endif
+}
+
 // Few query rows (decode: one position's group of heads) would leave most lanes of the
 // column layout idle, so each row takes whole vectors along head_dim instead: one horizontal sum
 // per (row, key), and values accumulate as row += p * v_j. Requires head_dim % lanes == 0.
@@ -129,32 +157,48 @@ void AttendFewRows(D d, const AttentionShape& shape, const KvHeadView& kv, int64
   for (int64_t kb = first; kb <= last; kb += kKeyBlock) {
     const int64_t nk = std::min(kKeyBlock, last - kb + 1);
     GatherKeyBlock(d, kv, hd, kb, nk, kbuf, vbuf, krow, vrow);
-    // Scores: each key row is loaded once and multiplied into every query row.
-    for (int64_t j = 0; j < nk; ++j) {
-      const int64_t kp = kb + j;
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t pos = pos0 + r / group;
-        float s = neg_inf;
-        if (kp <= pos && (shape.window <= 0 || kp > pos - shape.window)) {
-          auto a0 = hn::Zero(d), a1 = hn::Zero(d);
-          const float* qr = qs + r * hd;
-          int64_t k = 0;
-          for (; k + 2 * L <= hd; k += 2 * L) {
-            a0 = hn::MulAdd(hn::LoadU(d, qr + k), hn::LoadU(d, krow[j] + k), a0);
-            a1 = hn::MulAdd(hn::LoadU(d, qr + k + L), hn::LoadU(d, krow[j] + k + L), a1);
-          }
-          if (k < hd) a0 = hn::MulAdd(hn::LoadU(d, qr + k), hn::LoadU(d, krow[j] + k), a0);
-          s = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0, a1)));
-          if (shape.softcap > 0.0f) s = shape.softcap * std::tanh(s / shape.softcap);
+    // Scores, four keys at a time per row (four independent FMA chains, one merged horizontal
+    // sum), then the causal/window mask and the soft cap per score.
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = pos0 + r / group;
+      const float* qr = qs + r * hd;
+      float* srow = sc + r * kb_pad;
+      int64_t j = 0;
+      for (; j + 4 <= nk; j += 4) {
+        auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+        const float* k0 = krow[j];
+        const float* k1 = krow[j + 1];
+        const float* k2 = krow[j + 2];
+        const float* k3 = krow[j + 3];
+        for (int64_t k = 0; k < hd; k += L) {
+          const auto qv = hn::LoadU(d, qr + k);
+          a0 = hn::MulAdd(qv, hn::LoadU(d, k0 + k), a0);
+          a1 = hn::MulAdd(qv, hn::LoadU(d, k1 + k), a1);
+          a2 = hn::MulAdd(qv, hn::LoadU(d, k2 + k), a2);
+          a3 = hn::MulAdd(qv, hn::LoadU(d, k3 + k), a3);
         }
-        sc[r * kb_pad + j] = s;
+        SumOfLanes4(d, a0, a1, a2, a3, srow + j);
       }
+      for (; j < nk; ++j) {
+        auto a0 = hn::Zero(d);
+        for (int64_t k = 0; k < hd; k += L) a0 = hn::MulAdd(hn::LoadU(d, qr + k), hn::LoadU(d, krow[j] + k), a0);
+        srow[j] = hn::GetLane(hn::SumOfLanes(d, a0));
+      }
+      // Visible keys of this row: positions in (pos - window, pos], as block offsets.
+      const int64_t vis_lo = shape.window > 0 ? pos - shape.window + 1 : 0;
+      const int64_t jlo = std::clamp<int64_t>(vis_lo - kb, 0, nk);
+      const int64_t jhi = std::clamp<int64_t>(pos - kb + 1, jlo, nk);
+      std::fill(srow, srow + jlo, neg_inf);
+      std::fill(srow + jhi, srow + nk, neg_inf);
+      if (shape.softcap > 0.0f)
+        for (j = jlo; j < jhi; ++j) srow[j] = shape.softcap * std::tanh(srow[j] / shape.softcap);
     }
     // Per row: streaming softmax over the block (exp across keys), then the values.
     for (int64_t r = 0; r < rows; ++r) {
       float* srow = sc + r * kb_pad;
-      float m_new = mx[r];
-      for (int64_t j = 0; j < nk; ++j) m_new = std::max(m_new, srow[j]);
+      auto vmax = hn::Set(d, mx[r]);  // slots past nk hold -inf
+      for (int64_t j = 0; j < kb_pad; j += L) vmax = hn::Max(vmax, hn::LoadU(d, srow + j));
+      const float m_new = hn::GetLane(hn::MaxOfLanes(d, vmax));
       if (m_new == neg_inf) continue;  // nothing visible yet: nothing to add
       const float alpha = std::exp(mx[r] - m_new);  // 0 on the first visible block
       const auto vm = hn::Set(d, m_new);
@@ -166,9 +210,30 @@ void AttendFewRows(D d, const AttentionShape& shape, const KvHeadView& kv, int64
       }
       sum[r] = sum[r] * alpha + hn::GetLane(hn::SumOfLanes(d, vs));
       mx[r] = m_new;
+      // Values: four vectors of the row at a time, so four FMA chains run side by side (one
+      // chain per vector was bound by the FMA latency).
       float* o = acc + r * hd;
       const auto va = hn::Set(d, alpha);
-      for (int64_t k = 0; k < hd; k += L) {
+      int64_t k = 0;
+      for (; k + 4 * L <= hd; k += 4 * L) {
+        auto o0 = hn::Mul(hn::LoadU(d, o + k), va);
+        auto o1 = hn::Mul(hn::LoadU(d, o + k + L), va);
+        auto o2 = hn::Mul(hn::LoadU(d, o + k + 2 * L), va);
+        auto o3 = hn::Mul(hn::LoadU(d, o + k + 3 * L), va);
+        for (int64_t j = 0; j < nk; ++j) {
+          const auto p = hn::Set(d, srow[j]);
+          const float* vr = vrow[j] + k;
+          o0 = hn::MulAdd(p, hn::LoadU(d, vr), o0);
+          o1 = hn::MulAdd(p, hn::LoadU(d, vr + L), o1);
+          o2 = hn::MulAdd(p, hn::LoadU(d, vr + 2 * L), o2);
+          o3 = hn::MulAdd(p, hn::LoadU(d, vr + 3 * L), o3);
+        }
+        hn::StoreU(o0, d, o + k);
+        hn::StoreU(o1, d, o + k + L);
+        hn::StoreU(o2, d, o + k + 2 * L);
+        hn::StoreU(o3, d, o + k + 3 * L);
+      }
+      for (; k < hd; k += L) {
         auto o0 = hn::Mul(hn::LoadU(d, o + k), va);
         for (int64_t j = 0; j < nk; ++j) o0 = hn::MulAdd(hn::Set(d, srow[j]), hn::LoadU(d, vrow[j] + k), o0);
         hn::StoreU(o0, d, o + k);
