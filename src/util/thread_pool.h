@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -27,7 +28,8 @@ class ThreadPool {
   // Not reentrant: fn must not call run() on the same pool.
   void run(FunctionRef<void(int, int)> fn);
 
-  // Splits [0, n) into contiguous ranges, one per thread: fn(begin, end, thread).
+  // Splits [0, n) into contiguous ranges that the threads take as they become free, largest
+  // first: fn(begin, end, thread). Every index is covered exactly once.
   void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t, int)> fn);
 
   // Number of hardware threads, at least 1.
@@ -37,10 +39,11 @@ class ThreadPool {
   void worker(int index);
 
   int n_threads_;
+  std::chrono::microseconds spin_budget_;  // how long a waiting thread spins first
   std::vector<std::thread> workers_;
   const FunctionRef<void(int, int)>* job_ = nullptr;
-  // Workers spin on generation_ for a short while before sleeping, so back-to-back jobs (one
-  // per matmul) do not pay a futex wake-up each.
+  // Workers spin on generation_ for about a millisecond before sleeping, so back-to-back jobs
+  // (one per matmul) do not pay a futex wake-up each.
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
