@@ -29,10 +29,11 @@ run: build
 	./$(BUILD)/rightsize demo
 
 # Release build: every test (unit, conformance, CLI). Then the unit tests under ASan+UBSan.
+# Tests run in parallel except the server tests, which time their requests and run alone.
 test: check asan-test
 
 check: build
-	cd $(BUILD) && ctest --output-on-failure
+	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure -E '^server_' && ctest --output-on-failure -R '^server_'
 	@if [ -z "$$RIGHTSIZE_TESTDATA" ] && [ ! -d ../shared/testdata ]; then \
 	  echo "NOTE: ../shared/testdata not found and RIGHTSIZE_TESTDATA unset:" \
 	       "the conformance cases that need it were SKIPPED (they say so in their output)."; fi
@@ -40,7 +41,7 @@ check: build
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON -DRS_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j$(JOBS) --target $(UNIT_TESTS:%=%_test)
-	cd $(ASAN_BUILD) && GTEST_FILTER='$(ASAN_SKIP)' ctest --output-on-failure -R '^($(subst $(space),|,$(UNIT_TESTS)))$$'
+	cd $(ASAN_BUILD) && GTEST_FILTER='$(ASAN_SKIP)' ctest -j$(JOBS) --output-on-failure -R '^($(subst $(space),|,$(UNIT_TESTS)))$$'
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
