@@ -136,6 +136,7 @@ void run_generation(ServerContext& ctx, ServedModel& model, std::vector<engine::
 
   // Streaming: the provider runs on this connection's thread after the handler returns.
   res.set_header("Cache-Control", "no-cache");
+  ctx.open_streams.fetch_add(1);
   res.set_chunked_content_provider(
       "text/event-stream",
       [run](size_t, httplib::DataSink& sink) {
@@ -185,8 +186,9 @@ void run_generation(ServerContext& ctx, ServedModel& model, std::vector<engine::
       },
       [run](bool) {
         // Whatever ended the response (a write error, the server stopping), nothing may keep
-        // generating for it.
+        // generating for it. This runs once the response is written or abandoned.
         if (!run->finished) run->cancel_all();
+        run->ctx->open_streams.fetch_sub(1);
       });
 }
 

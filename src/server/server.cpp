@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <httplib.h>
@@ -202,6 +203,13 @@ void Server::run() { http_->listen_after_bind(); }
 void Server::shutdown() {
   ctx_.draining = true;
   for (auto& m : ctx_.models) m->engine->drain();
+  // Generation has finished; let the streams write their last chunks (and [DONE]) before the
+  // sockets close. A client that stopped reading cannot hold the shutdown for long.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ctx_.open_streams.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (ctx_.open_streams.load() > 0)
+    std::fprintf(stderr, "serve: %d stream(s) still unwritten after 10 s; closing them\n", ctx_.open_streams.load());
   http_->stop();
 }
 

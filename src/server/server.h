@@ -53,6 +53,9 @@ struct ServerContext {
   ServerStats stats;
   GrammarCache grammars;
   std::atomic<bool> draining{false};
+  // Streaming responses not yet fully written. The engines finish generating before the last
+  // chunks reach the socket, so shutdown waits for this to reach zero too.
+  std::atomic<int> open_streams{0};
 
   // The model a request names; ApiError 404 model_not_found otherwise.
   ServedModel& find_model(const std::string& id);
