@@ -205,11 +205,13 @@ void Server::shutdown() {
   for (auto& m : ctx_.models) m->engine->drain();
   // Generation has finished; let the streams write their last chunks (and [DONE]) before the
   // sockets close. A client that stopped reading cannot hold the shutdown for long.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  constexpr auto kStreamGrace = std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + kStreamGrace;
   while (ctx_.open_streams.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (ctx_.open_streams.load() > 0)
-    std::fprintf(stderr, "serve: %d stream(s) still unwritten after 10 s; closing them\n", ctx_.open_streams.load());
+  if (const int left = ctx_.open_streams.load(); left > 0)
+    std::fprintf(stderr, "serve: %d stream(s) still unwritten after %lld s; closing them\n", left,
+                 static_cast<long long>(kStreamGrace.count()));
   http_->stop();
 }
 
