@@ -283,7 +283,8 @@ struct IsaEntry {
 };
 // Best first. Each SIMD lookup returns null when this CPU lacks the ISA; Q4_0 has a kernel in
 // every ISA, so it tells whether the CPU runs it.
-constexpr IsaEntry kIsas[] = {{"avx512-bf16", packed_kernel_avx512_bf16},
+constexpr IsaEntry kIsas[] = {{"avx512-amx", packed_kernel_amx},
+                              {"avx512-bf16", packed_kernel_avx512_bf16},
                               {"avx512-vnni", packed_kernel_avx512_vnni},
                               {"avx-vnni", packed_kernel_avx_vnni},
                               {"avx2", packed_kernel_avx2},

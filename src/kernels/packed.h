@@ -98,8 +98,10 @@ PackedKernelFn packed_kernel_scalar(QuantType type);
 PackedKernelFn packed_kernel(QuantType type);
 
 // ISAs with packed kernels that this CPU runs, best first, "scalar" last: some of
-// "avx512-bf16" (the AVX-512 VNNI kernels, with vdpbf16ps for BF16 weights), "avx512-vnni",
-// "avx-vnni", "avx2" (x86-64) or "neon-dotprod" (AArch64), then "scalar".
+// "avx512-amx" (AMX-INT8 tile products for batches of 16 tokens and more of the integer types,
+// the next ISA's kernels for the rest), "avx512-bf16" (the AVX-512 VNNI kernels, with vdpbf16ps
+// for BF16 weights), "avx512-vnni", "avx-vnni", "avx2" (x86-64) or "neon-dotprod" (AArch64),
+// then "scalar".
 std::vector<std::string> packed_kernel_isas();
 // The kernel of one of those ISAs for a type, or null where it has none.
 PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa);

@@ -39,7 +39,8 @@ TEST_P(PackedKernel, MatchesScalarTwinAndRowDots) {
   ASSERT_TRUE(can_pack(s.type, s.n_in, s.n_out));
   const PackedMatrix p = pack_matrix(w, pool);
 
-  for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 9}) {
+  // 16 and more: the AMX kernels' token tiles (with a remainder at 17 and 35).
+  for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 9, 16, 17, 35}) {
     SCOPED_TRACE("n_tokens " + std::to_string(n_tokens));
     std::vector<float> x(static_cast<size_t>(n_tokens * s.n_in));
     for (auto& v : x) v = dist(rng);
