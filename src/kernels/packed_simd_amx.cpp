@@ -29,6 +29,7 @@
 
 #define RS_TARGET_AMX \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma,amx-tile,amx-int8")))
+#define RS_TARGET_AMX_BF16 __attribute__((target("amx-tile,amx-bf16")))
 
 namespace rightsize::kernels {
 namespace {
@@ -49,6 +50,15 @@ bool amx_usable() {
     constexpr long kArchReqXcompPerm = 0x1023;
     constexpr long kXfeatureXtiledata = 18;
     return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return ok;
+}
+
+bool amx_bf16_usable() {
+  static const bool ok = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return amx_usable() && __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((d >> 22) & 1) != 0 &&  // AMX-BF16
+           __builtin_cpu_supports("avx512bf16");
   }();
   return ok;
 }
@@ -334,6 +344,75 @@ void amx_kernel(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* ac
   }
 }
 
+// BF16: the packed pairs are AMX's BF16 B operand as stored (16 pairs of columns = 16 vectors)
+// and the activations' BF16 pairs its A rows, so nothing is unpacked, and with no per-block
+// scales the sums stay in the C tiles over the whole row, stored once into y. TDPBF16PS adds,
+// per pair, the second column's product and then the first's (each exact in single precision),
+// pair after pair, as vdpbf16ps and the scalar twin do. kM x 16 tokens x kG groups.
+template <int kM, int kG>
+RS_TARGET_AMX_BF16 void amx_bf16_tiles(const uint8_t* g0, const uint8_t* g1, int64_t n_pairs, const uint8_t* pairs,
+                                       size_t act_row_bytes, float* y, int64_t ldy) {
+  _tile_zero(0);
+  if constexpr (kG > 1) _tile_zero(1);
+  if constexpr (kM > 1) _tile_zero(2);
+  if constexpr (kM > 1 && kG > 1) _tile_zero(3);
+  for (int64_t j = 0; j < n_pairs; j += 16) {
+    _tile_loadd(4, pairs + 4 * j, act_row_bytes);
+    _tile_loadd(6, g0 + 64 * j, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    if constexpr (kG > 1) {
+      _tile_loadd(7, g1 + 64 * j, 64);
+      _tile_dpbf16ps(1, 4, 7);
+    }
+    if constexpr (kM > 1) {
+      _tile_loadd(5, pairs + kTileTokens * act_row_bytes + 4 * j, act_row_bytes);
+      _tile_dpbf16ps(2, 5, 6);
+      if constexpr (kG > 1) _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  const size_t ys = static_cast<size_t>(ldy) * sizeof(float);
+  _tile_stored(0, y, ys);
+  if constexpr (kG > 1) _tile_stored(1, y + kPackRows, ys);
+  if constexpr (kM > 1) _tile_stored(2, y + kTileTokens * ldy, ys);
+  if constexpr (kM > 1 && kG > 1) _tile_stored(3, y + kTileTokens * ldy + kPackRows, ys);
+}
+
+RS_TARGET_AMX_BF16 void amx_bf16_groups(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
+                                        size_t act_row_bytes, int64_t n_full, float* y, int64_t ldy) {
+  const int64_t n_pairs = w.n_blocks();
+  const size_t pairs_offset = static_cast<size_t>(2 * n_pairs) * sizeof(float);  // after the floats
+  configure_tiles(64);
+  for (int64_t g = g0; g < g1; g += 2) {
+    const bool two_g = g + 1 < g1;
+    const uint8_t* gp0 = w.group(g);
+    const uint8_t* gp1 = two_g ? w.group(g + 1) : nullptr;
+    for (int64_t t = 0; t < n_full;) {
+      const uint8_t* pt = acts + static_cast<size_t>(t) * act_row_bytes + pairs_offset;
+      float* yt = y + t * ldy + g * kPackRows;
+      const bool two_m = t + 2 * kTileTokens <= n_full;
+      if (two_m && two_g) amx_bf16_tiles<2, 2>(gp0, gp1, n_pairs, pt, act_row_bytes, yt, ldy);
+      if (two_m && !two_g) amx_bf16_tiles<2, 1>(gp0, gp1, n_pairs, pt, act_row_bytes, yt, ldy);
+      if (!two_m && two_g) amx_bf16_tiles<1, 2>(gp0, gp1, n_pairs, pt, act_row_bytes, yt, ldy);
+      if (!two_m && !two_g) amx_bf16_tiles<1, 1>(gp0, gp1, n_pairs, pt, act_row_bytes, yt, ldy);
+      t += two_m ? 2 * kTileTokens : kTileTokens;
+    }
+  }
+  _tile_release();
+}
+
+// Whole tiles of 16 tokens on AMX when the row is whole tiles of 16 pairs (n_in % 32 == 0,
+// every model's); the rest on the AVX-512 BF16 kernel.
+void amx_bf16_kernel(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts, size_t act_row_bytes,
+                     int64_t n_tokens, float* y, int64_t ldy) {
+  static const PackedKernelFn avx512 = packed_kernel_avx512_bf16(QuantType::BF16);
+  const int64_t n_full = w.n_blocks() % 16 == 0 ? n_tokens / kTileTokens * kTileTokens : 0;
+  if (n_full > 0) amx_bf16_groups(w, g0, g1, acts, act_row_bytes, n_full, y, ldy);
+  if (n_full < n_tokens) {
+    avx512(w, g0, g1, acts + static_cast<size_t>(n_full) * act_row_bytes, act_row_bytes, n_tokens - n_full,
+           y + n_full * ldy, ldy);
+  }
+}
+
 }  // namespace
 
 PackedKernelFn packed_kernel_amx(QuantType type) {
@@ -344,7 +423,10 @@ PackedKernelFn packed_kernel_amx(QuantType type) {
     case QuantType::Q4_K: return amx_kernel<QuantType::Q4_K, K4Fmt<false>, true>;
     case QuantType::Q5_K: return amx_kernel<QuantType::Q5_K, K4Fmt<true>, true>;
     case QuantType::Q6_K: return amx_kernel<QuantType::Q6_K, Q6_KFmt, true>;
-    default: {  // F16, BF16: the AVX-512 kernels
+    case QuantType::BF16:
+      if (amx_bf16_usable()) return amx_bf16_kernel;
+      return packed_kernel_avx512_bf16(type) ? packed_kernel_avx512_bf16(type) : packed_kernel_avx512_vnni(type);
+    default: {  // F16: the AVX-512 kernels
       if (PackedKernelFn f = packed_kernel_avx512_bf16(type)) return f;
       return packed_kernel_avx512_vnni(type);
     }
