@@ -112,7 +112,7 @@ const char* packed_kernel_isa();
 
 // How far ahead (bytes) the decode kernels ask for weights with software prefetches; 0: they
 // leave it to the hardware prefetcher. Chosen once: 0 on AMD CPUs (Zen 4 decoded 7-30% faster
-// without them), 4096 elsewhere, or the value of RIGHTSIZE_PREFETCH (a multiple of 64, at most
+// without them), 2048 elsewhere, or the value of RIGHTSIZE_PREFETCH (a multiple of 64, at most
 // 65536; an Error names the variable otherwise).
 size_t packed_prefetch_bytes();
 
