@@ -73,6 +73,52 @@ float VecDotBF16(int64_t n, const void* row, const void* act) {
   return DotHalf(n, static_cast<const hwy::bfloat16_t*>(row), static_cast<const hwy::bfloat16_t*>(act));
 }
 
+// One 256-value block quantized as quantize_row_q8_k does it, bit for bit: the signed value of
+// the first largest magnitude sets iscale = -127 / max; q = min(127, nearest(iscale * x)) by
+// the same add-1.5*2^23 rounding; d = 1 / iscale; sums per 16. (Its scalar loops were 7.7% of
+// a Q4_K_M prompt batch.)
+void QuantizeQ8K(const float* HWY_RESTRICT x, float* d_out, int8_t* HWY_RESTRICT qs, int16_t* HWY_RESTRICT bsums) {
+  const hn::CappedTag<float, 16> df;  // 16 % lanes == 0 on every target this builds for
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  constexpr int kN = 256;
+  const int lanes = static_cast<int>(hn::Lanes(df));
+  auto vmax = hn::Zero(df);
+  for (int i = 0; i < kN; i += lanes) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, x + i)));
+  const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+  if (amax == 0.0f) {
+    *d_out = 0.0f;
+    for (int i = 0; i < kN; ++i) qs[i] = 0;
+    for (int j = 0; j < 16; ++j) bsums[j] = 0;
+    return;
+  }
+  float max = 0.0f;
+  const auto va = hn::Set(df, amax);
+  for (int i = 0; i < kN; i += lanes) {
+    const intptr_t k = hn::FindFirstTrue(df, hn::Eq(hn::Abs(hn::LoadU(df, x + i)), va));
+    if (k >= 0) {
+      max = x[i + k];
+      break;
+    }
+  }
+  const float iscale = -127.f / max;
+  const auto vs = hn::Set(df, iscale);
+  const auto magic = hn::Set(df, 12582912.0f);
+  const auto mant = hn::Set(di, 0x007fffff), bias = hn::Set(di, 0x00400000), top = hn::Set(di, 127);
+  for (int j = 0; j < 16; ++j) {
+    auto sum = hn::Zero(di);
+    for (int l = 0; l < 16; l += lanes) {
+      const int i = 16 * j + l;
+      const auto shifted = hn::Add(hn::Mul(vs, hn::LoadU(df, x + i)), magic);
+      const auto q = hn::Min(hn::Sub(hn::And(hn::BitCast(di, shifted), mant), bias), top);
+      hn::StoreU(hn::DemoteTo(d8, q), d8, qs + i);
+      sum = hn::Add(sum, q);
+    }
+    bsums[j] = static_cast<int16_t>(hn::GetLane(hn::SumOfLanes(di, sum)));
+  }
+  *d_out = 1 / iscale;
+}
+
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace HWY_NAMESPACE
@@ -93,6 +139,11 @@ HWY_EXPORT(VecDotF16);
 HWY_EXPORT(VecDotBF16);
 HWY_EXPORT(VecDotF32);
 HWY_EXPORT(TargetName);
+HWY_EXPORT(QuantizeQ8K);
+
+void quantize_q8_k_block(const float* x, float* d, int8_t* qs, int16_t* bsums) {
+  HWY_DYNAMIC_DISPATCH(QuantizeQ8K)(x, d, qs, bsums);
+}
 
 float dot_f32(int64_t n, const float* a, const float* b) {
   return HWY_DYNAMIC_DISPATCH(DotF32)(n, a, b);

@@ -19,4 +19,8 @@ std::string simd_target_name();
 float dot_f32(int64_t n, const float* a, const float* b);
 void axpy_f32(int64_t n, float a, const float* x, float* y);  // y += a * x
 
+// One block of 256 values quantized exactly as quantize_row_q8_k does (its SIMD twin): scale d,
+// the 256 values, their sums per 16.
+void quantize_q8_k_block(const float* x, float* d, int8_t* qs, int16_t* bsums);
+
 }  // namespace rightsize::kernels

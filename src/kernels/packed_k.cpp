@@ -4,6 +4,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/dispatch.h"
 #include "kernels/matmul.h"
 #include "kernels/packed.h"
 #include "kernels/packed_internal.h"
@@ -102,12 +103,10 @@ void pack_block_q6_k(const MatrixView& w, int64_t g, int64_t b, uint8_t* out) {
 void quantize_activations_256(const float* x, int64_t n_in, void* dst) {
   ActBlock256* out = static_cast<ActBlock256*>(dst);
   for (int64_t b = 0; b < n_in / 256; ++b) {
-    BlockQ8_K q;
-    quantize_row_q8_k(x + b * 256, &q, 256);
-    out[b].d = q.d;
-    std::memcpy(out[b].qs, q.qs, 256);
-    for (int s = 0; s < 16; ++s) out[b].bsum16[s] = q.bsums[s];
-    for (int j = 0; j < 8; ++j) out[b].bsum32[j] = static_cast<int16_t>(q.bsums[2 * j] + q.bsums[2 * j + 1]);
+    // quantize_row_q8_k's SIMD twin, straight into the block.
+    quantize_q8_k_block(x + b * 256, &out[b].d, out[b].qs, out[b].bsum16);
+    for (int j = 0; j < 8; ++j)
+      out[b].bsum32[j] = static_cast<int16_t>(out[b].bsum16[2 * j] + out[b].bsum16[2 * j + 1]);
   }
 }
 
