@@ -1,7 +1,9 @@
 // Weights repacked at load for the integer matmul kernels: 16 rows interleaved so that one
 // 512-bit vector holds 4 consecutive weights of each of the 16 rows. A dot-product instruction
 // (u8 x s8 → i32, four per lane) then advances 16 rows at once with no horizontal sums, and
-// the same layout serves one token (decode) and many (prefill, tiled over tokens).
+// the same layout serves one token (decode) and many (prefill, tiled over tokens). It is also one
+// row of AMX's B tile operand (16 columns x 4 bytes; BF16: 16 x 2 pairs), which the AMX prefill
+// kernels load from it (packed_simd_amx.cpp).
 //
 // Group layout (16 rows), per block of the source type:
 //   Q4_0 (32 weights): d[16] half | 4 x 64 bytes: byte 4r+i of vector v holds row r's weight
