@@ -324,6 +324,10 @@ PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa) {
   return e != nullptr ? e->kernel(type) : nullptr;
 }
 
+bool packed_kernel_is_exact(QuantType type, std::string_view isa) {
+  return !(type == QuantType::BF16 && isa == "avx512-amx");
+}
+
 PackedKernelFn packed_kernel(QuantType type) {
   (void)packed_prefetch_bytes();  // a bad RIGHTSIZE_PREFETCH is reported here, not in a worker
   if (PackedKernelFn f = chosen_isa().kernel(type)) return f;

@@ -107,6 +107,10 @@ PackedKernelFn packed_kernel(QuantType type);
 std::vector<std::string> packed_kernel_isas();
 // The kernel of one of those ISAs for a type, or null where it has none.
 PackedKernelFn packed_kernel_for(QuantType type, std::string_view isa);
+// Whether that kernel equals its scalar twin bit for bit. All do but AMX's for BF16: its tile
+// instruction (TDPBF16PS) adds products in an order Intel leaves open, so it meets the twin
+// within what two summation orders of n_in products may differ by (2 n_in eps sum |w x|).
+bool packed_kernel_is_exact(QuantType type, std::string_view isa);
 // The ISA packed_kernel uses: the best this CPU runs, or the one the environment variable
 // RIGHTSIZE_PACKED_ISA names (to compare ISAs or work around a bad one). Throws an Error naming
 // the variable and the choices if it names an ISA this CPU lacks.

@@ -19,6 +19,7 @@
 #include "kernels/packed_tiles.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_ps().
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <cpuid.h>
 #include <immintrin.h>
@@ -27,12 +28,19 @@
 
 #include <cstring>
 
+#include "kernels/packed_avx512_common.h"
+
 #define RS_TARGET_AMX \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma,amx-tile,amx-int8")))
 #define RS_TARGET_AMX_BF16 __attribute__((target("amx-tile,amx-bf16")))
 
 namespace rightsize::kernels {
 namespace {
+
+using x86::k4_mins_dot;
+using x86::load_k4_mins;
+using x86::q6_k_group;
+using x86::shift_bit_to_4;
 
 constexpr int kTileTokens = 16;  // rows of an A tile: tokens per tile product
 
@@ -99,16 +107,12 @@ std::vector<int8_t>& unpack_buffer() {
   return buf;
 }
 
-RS_TARGET_AMX inline __m512i shift_bit_to_4(__m512i h, int v) {
-  return v <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - v))
-                : _mm512_srli_epi16(h, static_cast<unsigned>(v - 4));
-}
-
 RS_TARGET_AMX inline void store(int8_t* p, __m512i v) { _mm512_storeu_si512(p, v); }
 
-// Per source type: kSub weights per sub-block, kSubs sub-blocks per block, and unpack(bp, out),
-// which writes a block's kSubs * kSub * 16 signed bytes.
+// Per source type: its QuantType, kSub weights per sub-block, kSubs sub-blocks per block, and
+// unpack(bp, out), which writes a block's kSubs * kSub * 16 signed bytes.
 struct Q8_0Fmt {
+  static constexpr QuantType kType = QuantType::Q8_0;
   static constexpr int kSub = 32, kSubs = 1;
   RS_TARGET_AMX static void unpack(const uint8_t* bp, int8_t* out) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // u8 with offset 128 -> s8
@@ -117,6 +121,7 @@ struct Q8_0Fmt {
 };
 
 struct Q4_0Fmt {
+  static constexpr QuantType kType = QuantType::Q4_0;
   static constexpr int kSub = 32, kSubs = 1;
   RS_TARGET_AMX static void unpack(const uint8_t* bp, int8_t* out) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -131,6 +136,7 @@ struct Q4_0Fmt {
 
 template <bool kFiveBit>
 struct K4Fmt {
+  static constexpr QuantType kType = kFiveBit ? QuantType::Q5_K : QuantType::Q4_K;
   static constexpr int kSub = 32, kSubs = 8;
   RS_TARGET_AMX static void unpack(const uint8_t* bp, int8_t* out) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -150,35 +156,31 @@ struct K4Fmt {
 };
 
 struct Q6_KFmt {
+  static constexpr QuantType kType = QuantType::Q6_K;
   static constexpr int kSub = 16, kSubs = 16;
   RS_TARGET_AMX static void unpack(const uint8_t* bp, int8_t* out) {
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m512i bits45 = _mm512_set1_epi8(0x30);
     const __m512i offset = _mm512_set1_epi8(32);
     for (int s = 0; s < 16; ++s) {
       const uint8_t* L = bp + 288 + (s / 4) * 768;
       const uint8_t* H = L + 512;
-      for (int gi = 0; gi < 4; ++gi) {
-        const int x = 4 * (s % 4) + gi;  // group within the chunk, 0..15
-        const __m512i raw = _mm512_loadu_si512(L + 64 * (x % 8));
-        const __m512i lo = x < 8 ? _mm512_and_si512(raw, low4) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-        const __m512i h = _mm512_loadu_si512(H + 64 * (x % 4));
-        const int shift = 2 * (x / 4);
-        const __m512i hi = shift <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - shift))
-                                      : _mm512_srli_epi16(h, static_cast<unsigned>(shift - 4));
-        store(out + 256 * s + 64 * gi, _mm512_sub_epi8(_mm512_or_si512(lo, _mm512_and_si512(hi, bits45)), offset));
-      }
+      for (int gi = 0; gi < 4; ++gi)  // group 4 (s % 4) + gi of the chunk
+        store(out + 256 * s + 64 * gi, _mm512_sub_epi8(q6_k_group(L, H, 4 * (s % 4) + gi), offset));
     }
   }
 };
 
+// Weights per block, and whether the type reads 256-weight activation blocks (K-quants).
+template <class Fmt>
+constexpr int kBlockWeights = Fmt::kSub * Fmt::kSubs;
+template <class Fmt>
+constexpr bool kUses256 = kBlockWeights<Fmt> == 256;
+
 // Products of up to 2 token tiles (kM) x 2 row groups (kG) per sub-block, all eight tiles:
 // C (m, g) is tile 2m + g (16 tokens x 16 int32), A (m) tile 4 + m (16 tokens x kSub bytes),
-// B (g) tile 6 + g (kSub / 4 rows of 16 x 4 bytes). Tile numbers are immediates, hence the
-// spelled-out cases.
-// The products of one sub-block (kM x kG of them), then, separately, their stores to c: a load
-// that follows a tile store in program order waits for it, so the scaling of the previous
-// results must come between the two (products running meanwhile), not after the stores.
+// B (g) tile 6 + g (kSub / 4 rows of 16 x 4 bytes); tile numbers are immediates, hence the
+// spelled-out cases. The products and their stores to c are separate steps: a load that
+// follows a tile store in program order waits for it, so the scaling of the previous results
+// must come between the two (products running meanwhile), not after the stores.
 template <int kM, int kG>
 RS_TARGET_AMX inline void tile_products(const uint8_t* a, size_t act_row_bytes, const int8_t* w0, const int8_t* w1) {
   _tile_zero(0);
@@ -214,9 +216,10 @@ RS_TARGET_AMX inline void store_products(int32_t (*c)[kTileTokens * 16]) {
 //   [- mins . sums x (dmin x d_a)] (tile_k4, tile_q6_k).
 // Sums live in small local arrays (loads and stores are not what limits this loop, registers
 // are), not in y, whose rows are often a multiple of 4 KiB apart and would share L1 sets.
-template <class Fmt, bool k256, int kM, int kG>
+template <class Fmt, int kM, int kG>
 RS_TARGET_AMX void amx_tiles(const uint8_t* const* gp, const int8_t* const* wq, int64_t nb, size_t block_bytes,
                              const uint8_t* acts, size_t act_row_bytes, float* y, int64_t ldy) {
+  constexpr bool k256 = kUses256<Fmt>;
   using Act = std::conditional_t<k256, ActBlock256, ActBlock32>;
   constexpr bool kQ6 = Fmt::kSub == 16;
   constexpr int kSubs = Fmt::kSubs;
@@ -269,17 +272,11 @@ RS_TARGET_AMX void amx_tiles(const uint8_t* const* gp, const int8_t* const* wq, 
             }
           } else {
             __m512i mins[4];
-            for (int k = 0; k < 4; ++k)
-              mins[k] = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 192 + 32 * k)));
+            load_k4_mins(bp, mins);
             const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 32)));
             for (int t = 0; t < kTileTokens; ++t, ab += act_row_bytes) {
               const Act& at = *reinterpret_cast<const Act*>(ab);
-              __m512i mn = _mm512_setzero_si512();
-              for (int k = 0; k < 4; ++k) {
-                const uint32_t pair = static_cast<uint16_t>(at.bsum32[2 * k]) |
-                                      (static_cast<uint32_t>(static_cast<uint16_t>(at.bsum32[2 * k + 1])) << 16);
-                mn = _mm512_dpwssd_epi32(mn, mins[k], _mm512_set1_epi32(static_cast<int32_t>(pair)));
-              }
+              const __m512i mn = k4_mins_dot(mins, at);
               const __m512 da = _mm512_set1_ps(at.d);
               __m512 v = _mm512_fmadd_ps(_mm512_load_ps(fm + 16 * t), _mm512_mul_ps(dw, da), _mm512_load_ps(am + 16 * t));
               v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(dmin, da), v);
@@ -299,11 +296,12 @@ RS_TARGET_AMX void amx_tiles(const uint8_t* const* gp, const int8_t* const* wq, 
 
 // Row groups in pairs (an odd last one alone), each unpacked once for all the tokens; tokens in
 // pairs of 16-token tiles (a last single tile alone).
-template <class Fmt, bool k256>
+template <class Fmt>
 RS_TARGET_AMX void amx_groups(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts,
                               size_t act_row_bytes, int64_t n_full, float* y, int64_t ldy) {
   const int64_t nb = w.n_blocks();
-  const size_t group_unpacked = static_cast<size_t>(nb) * (k256 ? 256 : 32) * kPackRows;
+  constexpr size_t kBlockUnpacked = static_cast<size_t>(kBlockWeights<Fmt>) * kPackRows;
+  const size_t group_unpacked = static_cast<size_t>(nb) * kBlockUnpacked;
   std::vector<int8_t>& buf = unpack_buffer();
   if (buf.size() < 2 * group_unpacked) buf.resize(2 * group_unpacked);
   configure_tiles(Fmt::kSub);
@@ -314,17 +312,17 @@ RS_TARGET_AMX void amx_groups(const PackedMatrix& w, int64_t g0, int64_t g1, con
     for (int k = 0; k < n_g; ++k)
       for (int64_t b = 0; b < nb; ++b)
         Fmt::unpack(gp[k] + static_cast<size_t>(b) * w.block_bytes,
-                    buf.data() + k * group_unpacked + static_cast<size_t>(b) * (k256 ? 256 : 32) * kPackRows);
+                    buf.data() + k * group_unpacked + static_cast<size_t>(b) * kBlockUnpacked);
     // The tile loads are asm without a memory operand: keep the unpacking stores before them.
     __asm__ volatile("" ::: "memory");
     for (int64_t t = 0; t < n_full;) {
       const uint8_t* at = acts + static_cast<size_t>(t) * act_row_bytes;
       float* yt = y + t * ldy + g * kPackRows;
       const bool two_m = t + 2 * kTileTokens <= n_full;
-      if (two_m && n_g == 2) amx_tiles<Fmt, k256, 2, 2>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
-      if (two_m && n_g == 1) amx_tiles<Fmt, k256, 2, 1>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
-      if (!two_m && n_g == 2) amx_tiles<Fmt, k256, 1, 2>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
-      if (!two_m && n_g == 1) amx_tiles<Fmt, k256, 1, 1>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
+      if (two_m && n_g == 2) amx_tiles<Fmt, 2, 2>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
+      if (two_m && n_g == 1) amx_tiles<Fmt, 2, 1>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
+      if (!two_m && n_g == 2) amx_tiles<Fmt, 1, 2>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
+      if (!two_m && n_g == 1) amx_tiles<Fmt, 1, 1>(gp, wq, nb, w.block_bytes, at, act_row_bytes, yt, ldy);
       t += two_m ? 2 * kTileTokens : kTileTokens;
     }
   }
@@ -332,12 +330,12 @@ RS_TARGET_AMX void amx_groups(const PackedMatrix& w, int64_t g0, int64_t g1, con
 }
 
 // The kernel: whole tiles of 16 tokens on AMX, the rest (and decode) on the VNNI kernel.
-template <QuantType kType, class Fmt, bool k256>
+template <class Fmt>
 void amx_kernel(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_t* acts, size_t act_row_bytes,
                 int64_t n_tokens, float* y, int64_t ldy) {
-  static const PackedKernelFn vnni = packed_kernel_avx512_vnni(kType);
+  static const PackedKernelFn vnni = packed_kernel_avx512_vnni(Fmt::kType);
   const int64_t n_full = n_tokens / kTileTokens * kTileTokens;
-  if (n_full > 0) amx_groups<Fmt, k256>(w, g0, g1, acts, act_row_bytes, n_full, y, ldy);
+  if (n_full > 0) amx_groups<Fmt>(w, g0, g1, acts, act_row_bytes, n_full, y, ldy);
   if (n_full < n_tokens) {
     vnni(w, g0, g1, acts + static_cast<size_t>(n_full) * act_row_bytes, act_row_bytes, n_tokens - n_full,
          y + n_full * ldy, ldy);
@@ -418,19 +416,19 @@ void amx_bf16_kernel(const PackedMatrix& w, int64_t g0, int64_t g1, const uint8_
 PackedKernelFn packed_kernel_amx(QuantType type) {
   if (!amx_usable() || packed_kernel_avx512_vnni(QuantType::Q4_0) == nullptr) return nullptr;
   switch (type) {
-    case QuantType::Q4_0: return amx_kernel<QuantType::Q4_0, Q4_0Fmt, false>;
-    case QuantType::Q8_0: return amx_kernel<QuantType::Q8_0, Q8_0Fmt, false>;
-    case QuantType::Q4_K: return amx_kernel<QuantType::Q4_K, K4Fmt<false>, true>;
-    case QuantType::Q5_K: return amx_kernel<QuantType::Q5_K, K4Fmt<true>, true>;
-    case QuantType::Q6_K: return amx_kernel<QuantType::Q6_K, Q6_KFmt, true>;
+    case QuantType::Q4_0: return amx_kernel<Q4_0Fmt>;
+    case QuantType::Q8_0: return amx_kernel<Q8_0Fmt>;
+    case QuantType::Q4_K: return amx_kernel<K4Fmt<false>>;
+    case QuantType::Q5_K: return amx_kernel<K4Fmt<true>>;
+    case QuantType::Q6_K: return amx_kernel<Q6_KFmt>;
     case QuantType::BF16:
       if (amx_bf16_usable()) return amx_bf16_kernel;
-      return packed_kernel_avx512_bf16(type) ? packed_kernel_avx512_bf16(type) : packed_kernel_avx512_vnni(type);
-    default: {  // F16: the AVX-512 kernels
-      if (PackedKernelFn f = packed_kernel_avx512_bf16(type)) return f;
-      return packed_kernel_avx512_vnni(type);
-    }
+      break;
+    default: break;
   }
+  // F16 (and BF16 without AMX-BF16): the AVX-512 kernels.
+  if (PackedKernelFn f = packed_kernel_avx512_bf16(type)) return f;
+  return packed_kernel_avx512_vnni(type);
 }
 
 }  // namespace rightsize::kernels

@@ -12,18 +12,21 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "kernels/packed_avx512_common.h"
 #include "kernels/packed_x86_common.h"
 
-#define RS_TARGET_AVX512_VNNI \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
 #define RS_TARGET_AVX512_BF16 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,f16c,fma")))
 
 namespace rightsize::kernels {
 namespace {
 
+using x86::k4_mins_dot;
 using x86::load_i32;
+using x86::load_k4_mins;
 using x86::prefetch_ahead;
+using x86::q6_k_group;
+using x86::shift_bit_to_4;
 
 // 16 rows x kT tokens over all blocks of one group. Two partial sums per token keep the
 // dependent vpdpbusd chains short enough to fill both vector ports.
@@ -61,12 +64,6 @@ RS_TARGET_AVX512_VNNI void tile_32(const uint8_t* gp, int64_t nb, size_t block_b
     }
   }
   for (int t = 0; t < kT; ++t) _mm512_storeu_ps(y[t], acc[t]);
-}
-
-// Moves bit v of every byte to bit 4 (other bits are masked off by the caller).
-RS_TARGET_AVX512_VNNI inline __m512i shift_bit_to_4(__m512i h, int v) {
-  return v <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - v))
-                : _mm512_srli_epi16(h, static_cast<unsigned>(v - 4));
 }
 
 // Q4_K and Q5_K: per super-block, per pair of 32-weight sub-blocks, the 16 rows' integer dots are scaled
@@ -120,18 +117,12 @@ RS_TARGET_AVX512_VNNI void tile_k4(const uint8_t* gp, int64_t nb, size_t block_b
       }
     }
     __m512i mins[4];
-    for (int k = 0; k < 4; ++k)
-      mins[k] = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 192 + 32 * k)));
+    load_k4_mins(bp, mins);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp)));
     const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 32)));
     for (int t = 0; t < kT; ++t) {
       const ActBlock256& ab = a[t][b];
-      __m512i mn = _mm512_setzero_si512();
-      for (int k = 0; k < 4; ++k) {
-        const uint32_t pair = static_cast<uint16_t>(ab.bsum32[2 * k]) |
-                              (static_cast<uint32_t>(static_cast<uint16_t>(ab.bsum32[2 * k + 1])) << 16);
-        mn = _mm512_dpwssd_epi32(mn, mins[k], _mm512_set1_epi32(static_cast<int32_t>(pair)));
-      }
+      const __m512i mn = k4_mins_dot(mins, ab);
       const __m512 da = _mm512_set1_ps(ab.d);
       acc[t] = _mm512_fmadd_ps(fsum[t], _mm512_mul_ps(dw, da), acc[t]);
       acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(dmin, da), acc[t]);
@@ -201,16 +192,7 @@ RS_TARGET_AVX512_VNNI void tile_q6_k(const uint8_t* gp, int64_t nb, size_t block
         // once and dotted with every token of the tile.
         for (int sl = 0; sl < 4; ++sl) {
           __m512i q[4];
-          for (int gi = 0; gi < 4; ++gi) {
-            const int x = 4 * sl + gi;  // group within the chunk, 0..15
-            const __m512i raw = _mm512_loadu_si512(L + 64 * (x % 8));
-            const __m512i lo = x < 8 ? _mm512_and_si512(raw, low4) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-            const __m512i h = _mm512_loadu_si512(H + 64 * (x % 4));
-            const int shift = 2 * (x / 4);  // the pair sits at bits shift..shift+1; move it to 4..5
-            const __m512i hi = shift <= 4 ? _mm512_slli_epi16(h, static_cast<unsigned>(4 - shift))
-                                          : _mm512_srli_epi16(h, static_cast<unsigned>(shift - 4));
-            q[gi] = _mm512_or_si512(lo, _mm512_and_si512(hi, bits45));
-          }
+          for (int gi = 0; gi < 4; ++gi) q[gi] = q6_k_group(L, H, 4 * sl + gi);  // group within the chunk
           const __m512 sc = _mm512_cvtepi32_ps(
               _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bp + 32 + (4 * u + sl) * 16))));
           for (int t = 0; t < kT; ++t) {

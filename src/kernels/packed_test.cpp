@@ -63,12 +63,10 @@ TEST_P(PackedKernel, MatchesScalarTwinAndRowDots) {
       // Two calls over split group ranges, as threads would.
       kernel(p, 0, n_groups / 2, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
       kernel(p, n_groups / 2, n_groups, acts.data(), act_row, n_tokens, y_simd.data(), s.n_out);
-      // AMX's BF16 tile product (TDPBF16PS) adds its products in an order Intel does not
-      // specify (measured: neither pair after pair nor a plain tree), so that one kernel meets
-      // its twin within what any two summation orders of the n_in products may differ by,
-      // 2 n_in eps x sum |w x| (a missing or doubled chunk of the row is far outside it);
-      // every other kernel bit for bit.
-      const bool exact = !(s.type == QuantType::BF16 && isa == "avx512-amx");
+      // Bit for bit, or (packed_kernel_is_exact: AMX BF16, whose summation order was measured
+      // to be neither pair after pair nor a plain tree) within 2 n_in eps x sum |w x|; a
+      // missing or doubled chunk of the row is far outside that.
+      const bool exact = packed_kernel_is_exact(s.type, isa);
       for (size_t i = 0; i < y_simd.size(); ++i) {
         if (exact) {
           ASSERT_EQ(y_simd[i], y_scalar[i]) << "output " << i;
